@@ -1,0 +1,62 @@
+import { Hono } from "hono";
+import type { Config } from "./config/types";
+import type { GateEnv } from "./http/context";
+import type { Logger } from "./log";
+import type { SessionStore } from "./store/types";
+import type { GateKeys } from "./session/keys";
+import { GateError, errorResponse } from "./errors";
+import { createSessionManager } from "./session/manager";
+import { secureResponse } from "./http/secure-response";
+import { prepare, routingPath } from "./http/prepare";
+import { authenticate } from "./http/authenticate";
+import { csrfGuard } from "./http/csrf";
+import { enforcePolicy } from "./policy/enforce";
+import { forward } from "./proxy/forward";
+import { selfService } from "./endpoints/self";
+import { health } from "./endpoints/health";
+import { admin } from "./endpoints/admin";
+
+/** Everything the gate is built from; tests inject a clock, a store and a logger. */
+export interface GateDeps {
+  config: Config;
+  store: SessionStore;
+  keys: GateKeys;
+  now: () => number;
+  log: Logger;
+}
+
+/**
+ * The pipeline, wiring only. Every request goes, in order, through:
+ * security headers (outermost, so errors are decorated too) → method and path
+ * checks → session → the gate's own endpoints, or → CSRF → route policy → proxy.
+ */
+export function createApp(deps: GateDeps) {
+  const { config, store, now, log } = deps;
+  const sessions = createSessionManager(deps);
+  const app = new Hono<GateEnv>({ getPath: routingPath });
+
+  app.onError((error, c) => {
+    if (error instanceof GateError) return errorResponse(error);
+    log("request.rejected", { reason: "internal_error", error: String(error), request_id: c.get("requestId") });
+    return errorResponse(new GateError("internal_error"));
+  });
+
+  app.use(secureResponse({ headers: config.headers }));
+  app.use(prepare(config.routes, log));
+  app.route("/_gate/admin", admin({ config, sessions }));
+  app.use(authenticate({ sessions, cookie: config.cookie, log, now }));
+  app.route("/_gate", selfService({ config, sessions, log }));
+  app.route("/_gate", health(store, log));
+
+  app.all("*", (c, next) => {
+    if (/^\/_gate(\/|$)/i.test(c.get("matchPath"))) throw new GateError("not_found");
+    return next();
+  });
+  app.all("*", csrfGuard(config.trustedOrigins, log, (c) => c.get("route").csrf));
+  app.all("*", enforcePolicy({ loginPath: config.loginPath, now, log }));
+  app.all("*", forward({ config, sessions, log, now }));
+  return app;
+}
+
+/** The gate's Hono app. */
+export type GateApp = ReturnType<typeof createApp>;

@@ -1,0 +1,20 @@
+/**
+ * The Worker's bindings and variables, as `wrangler.toml`, `.dev.vars` and
+ * `wrangler secret put` provide them (contract §1).
+ */
+export interface Env {
+  ORIGIN_URL?: string;
+  /** A service binding to the origin; used instead of `ORIGIN_URL` when present. */
+  ORIGIN?: Fetcher;
+  SESSION_STORE?: string;
+  /** The policy table; a JSON string is accepted too (dashboard-set variables are text). */
+  GATE?: unknown;
+  GATE_SECRET?: string;
+  GATE_ORIGIN_SECRET?: string;
+  GATE_ADMIN_TOKEN?: string;
+  UPSTASH_REDIS_REST_URL?: string;
+  UPSTASH_REDIS_REST_TOKEN?: string;
+  /** The KV namespace of the `kv` store. */
+  SESSIONS?: KVNamespace;
+  [binding: string]: unknown;
+}

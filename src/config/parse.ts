@@ -1,0 +1,186 @@
+import type { Env } from "./env";
+import type { Config, Limiter, LimiterKey } from "./types";
+import { parseRoutes } from "./routes";
+import { parseSecurityHeaders } from "./headers";
+import {
+  type Problems,
+  createProblems,
+  isTable,
+  readChoice,
+  readDuration,
+  readStrings,
+  readTable,
+  show,
+} from "./problems";
+
+/** The outcome of validating an environment: a whole config, or every problem found. */
+export type ParsedConfig = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+const GATE_KEYS = ["login_path", "trusted_origins", "issuer", "cookie", "session", "rate_limits", "routes", "security_headers"];
+const COOKIE_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+const MIN_SECRET_BYTES = 32;
+
+/**
+ * Validates the whole environment into one typed {@link Config}. Nothing is
+ * defaulted silently when it was written wrongly: every problem is collected
+ * and returned together, so a misconfigured gate can refuse all traffic.
+ */
+export function parseConfig(env: Env): ParsedConfig {
+  const problems = createProblems();
+  const gate = readGate(problems, env.GATE);
+  const limiters = parseLimiters(problems, gate.rate_limits);
+  const cookie = readTable(problems, "GATE.cookie", gate.cookie, ["name", "same_site"]);
+  const config: Config = {
+    origin: readOrigin(problems, env),
+    store: readChoice(problems, "SESSION_STORE", env.SESSION_STORE || undefined, ["kv", "redis"], "kv"),
+    secrets: {
+      gate: readSecret(problems, "GATE_SECRET", env.GATE_SECRET, true)!,
+      origin: readSecret(problems, "GATE_ORIGIN_SECRET", env.GATE_ORIGIN_SECRET, true)!,
+      admin: readSecret(problems, "GATE_ADMIN_TOKEN", env.GATE_ADMIN_TOKEN, false),
+    },
+    loginPath: readLoginPath(problems, gate.login_path),
+    trustedOrigins: readTrustedOrigins(problems, gate.trusted_origins),
+    issuer: readIssuer(problems, gate.issuer),
+    cookie: {
+      name: readCookieName(problems, cookie.name),
+      sameSite: readChoice(problems, "GATE.cookie.same_site", cookie.same_site, ["Lax", "Strict"], "Lax"),
+    },
+    session: readSession(problems, gate.session),
+    rateLimits: limiters,
+    routes: parseRoutes(problems, gate.routes, limiters),
+    headers: parseSecurityHeaders(problems, gate.security_headers),
+  };
+  readStore(problems, env, config.store);
+  return problems.list.length === 0 ? { ok: true, config } : { ok: false, problems: problems.list };
+}
+
+function readGate(problems: Problems, value: unknown): Record<string, unknown> {
+  let gate = value;
+  if (typeof gate === "string") {
+    try {
+      gate = JSON.parse(gate);
+    } catch {
+      problems.add("GATE", "expected a table ([vars.GATE] in wrangler.toml) or its JSON text, got text that is not JSON");
+      return {};
+    }
+  }
+  return readTable(problems, "GATE", gate, GATE_KEYS);
+}
+
+function readOrigin(problems: Problems, env: Env): Config["origin"] {
+  if (env.ORIGIN && typeof (env.ORIGIN as Fetcher).fetch === "function") return { binding: env.ORIGIN };
+  const url = parseHttpUrl(env.ORIGIN_URL);
+  if (!url || url.search || url.hash) {
+    problems.add("ORIGIN_URL", `expected an http(s) URL without query or fragment (or a service binding named ORIGIN), got ${show(env.ORIGIN_URL)}`);
+  }
+  return { url };
+}
+
+function readStore(problems: Problems, env: Env, store: Config["store"]): void {
+  if (store === "kv" && !isKv(env.SESSIONS)) {
+    problems.add("SESSIONS", 'expected a KV namespace binding named SESSIONS (SESSION_STORE is "kv")');
+  }
+  if (store === "redis") {
+    if (!parseHttpUrl(env.UPSTASH_REDIS_REST_URL)) {
+      problems.add("UPSTASH_REDIS_REST_URL", `expected the https URL of the Upstash database, got ${show(env.UPSTASH_REDIS_REST_URL)}`);
+    }
+    if (!env.UPSTASH_REDIS_REST_TOKEN) problems.add("UPSTASH_REDIS_REST_TOKEN", "expected the Upstash REST token (a secret)");
+  }
+}
+
+function isKv(value: unknown): value is KVNamespace {
+  return isTable(value) && typeof value.get === "function" && typeof value.put === "function";
+}
+
+function parseHttpUrl(value: unknown): URL | undefined {
+  if (typeof value !== "string" || !URL.canParse(value)) return undefined;
+  const url = new URL(value);
+  return url.protocol === "https:" || url.protocol === "http:" ? url : undefined;
+}
+
+function readSecret(problems: Problems, key: string, value: unknown, required: boolean): string | undefined {
+  if (value === undefined || value === "") {
+    if (required) problems.add(key, `expected a secret of at least ${MIN_SECRET_BYTES} bytes (wrangler secret put ${key}, or .dev.vars)`);
+    return undefined;
+  }
+  if (typeof value !== "string" || new TextEncoder().encode(value).length < MIN_SECRET_BYTES) {
+    problems.add(key, `expected a secret of at least ${MIN_SECRET_BYTES} bytes, got a shorter one`);
+  }
+  return String(value);
+}
+
+function readLoginPath(problems: Problems, value: unknown): string {
+  if (value === undefined) return "/login";
+  if (typeof value === "string" && /^\/(?![/\\])[^\s?#]*$/.test(value)) return value;
+  problems.add("GATE.login_path", `expected a path on this host such as "/login", got ${show(value)}`);
+  return "/login";
+}
+
+function readTrustedOrigins(problems: Problems, value: unknown): Set<string> {
+  const origins = readStrings(problems, "GATE.trusted_origins", value) ?? [];
+  for (const origin of origins) {
+    const url = parseHttpUrl(origin);
+    if (!url || url.origin !== origin) {
+      problems.add("GATE.trusted_origins", `expected origins written exactly as browsers send them, such as "https://app.example.com", got ${show(origin)}`);
+    }
+  }
+  return new Set(origins);
+}
+
+function readIssuer(problems: Problems, value: unknown): string | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (typeof value === "string" && parseHttpUrl(value)) return value;
+  problems.add("GATE.issuer", `expected an http(s) URL, or "" for the gate's own origin, got ${show(value)}`);
+  return undefined;
+}
+
+function readCookieName(problems: Problems, value: unknown): string {
+  if (value === undefined) return "__Host-session";
+  if (typeof value === "string" && COOKIE_NAME.test(value)) return value;
+  problems.add("GATE.cookie.name", `expected a cookie name (letters, digits and !#$%&'*+.^_\`|~-), got ${show(value)}`);
+  return "__Host-session";
+}
+
+function readSession(problems: Problems, value: unknown): Config["session"] {
+  const raw = readTable(problems, "GATE.session", value, ["idle_timeout", "absolute_timeout", "rotate_every", "rotation_grace", "binding"]);
+  const session = {
+    idleTimeout: readDuration(problems, "GATE.session.idle_timeout", raw.idle_timeout, "30m"),
+    absoluteTimeout: readDuration(problems, "GATE.session.absolute_timeout", raw.absolute_timeout, "12h"),
+    rotateEvery: readDuration(problems, "GATE.session.rotate_every", raw.rotate_every, "15m"),
+    rotationGrace: readDuration(problems, "GATE.session.rotation_grace", raw.rotation_grace, "30s", 0),
+    binding: readChoice(problems, "GATE.session.binding", raw.binding, ["off", "report", "enforce"], "report"),
+  };
+  if (session.idleTimeout > session.absoluteTimeout) {
+    problems.add("GATE.session.idle_timeout", "must not be longer than GATE.session.absolute_timeout");
+  }
+  if (session.rotationGrace >= session.rotateEvery) {
+    problems.add("GATE.session.rotation_grace", "must be shorter than GATE.session.rotate_every");
+  }
+  return session;
+}
+
+/** The contract's limiters, used when `GATE.rate_limits` is absent. */
+const DEFAULT_LIMITERS = {
+  default: { limit: 600, period: "1m", key: "ip" },
+  login: { limit: 10, period: "1m", key: "ip" },
+  failed_auth: { limit: 30, period: "10m", key: "ip" },
+};
+
+function parseLimiters(problems: Problems, value: unknown): Map<string, Limiter> {
+  const limiters = new Map<string, Limiter>();
+  const given = value ?? DEFAULT_LIMITERS;
+  const table = readTable(problems, "GATE.rate_limits", given, Object.keys(isTable(given) ? given : {}));
+  for (const [name, entry] of Object.entries(table)) {
+    const key = `GATE.rate_limits.${name}`;
+    if (!/^[a-z][a-z0-9_]*$/.test(name)) problems.add(key, "expected a name of lower-case letters, digits and _");
+    const raw = readTable(problems, key, entry, ["limit", "period", "key"]);
+    const limit = raw.limit;
+    if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1) {
+      problems.add(`${key}.limit`, `expected a whole number of at least 1, got ${show(limit)}`);
+    }
+    const period = readDuration(problems, `${key}.period`, raw.period, "1m");
+    const by = readChoice<LimiterKey>(problems, `${key}.key`, raw.key, ["ip", "session", "user"], "ip");
+    limiters.set(name, { name, limit: Number(limit), period, key: by });
+  }
+  return limiters;
+}

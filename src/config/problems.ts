@@ -1,0 +1,94 @@
+import { DURATION_FORM, parseDuration } from "./duration";
+
+/**
+ * Collects every configuration problem instead of stopping at the first, as
+ * oauth2-proxy's validation does: an operator fixes a config in one pass.
+ * Each message names the key and the expected form.
+ */
+export interface Problems {
+  readonly list: string[];
+  add(key: string, message: string): void;
+}
+
+/** A fresh, empty collector. */
+export function createProblems(): Problems {
+  const list: string[] = [];
+  return { list, add: (key, message) => void list.push(`${key}: ${message}`) };
+}
+
+/** Renders a value for a message: strings quoted, everything else as JSON. */
+export function show(value: unknown): string {
+  if (value === undefined) return "nothing";
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** True for a plain object (a TOML table), not an array or null. */
+export function isTable(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Reads an optional table at `key`, reporting unknown keys (a misspelt
+ * `idle_timout` must not silently fall back to the default).
+ */
+export function readTable(
+  problems: Problems,
+  key: string,
+  value: unknown,
+  allowed: readonly string[],
+): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (!isTable(value)) {
+    problems.add(key, `expected a table, got ${show(value)}`);
+    return {};
+  }
+  for (const name of Object.keys(value)) {
+    if (!allowed.includes(name)) problems.add(`${key}.${name}`, `unknown key (expected one of ${allowed.join(", ")})`);
+  }
+  return value;
+}
+
+/** Reads an optional string that must be one of `choices`. */
+export function readChoice<T extends string>(
+  problems: Problems,
+  key: string,
+  value: unknown,
+  choices: readonly T[],
+  fallback: T,
+): T {
+  if (value === undefined) return fallback;
+  if (typeof value === "string" && (choices as readonly string[]).includes(value)) return value as T;
+  problems.add(key, `expected one of ${choices.map((c) => `"${c}"`).join(", ")}, got ${show(value)}`);
+  return fallback;
+}
+
+/** Reads an optional duration in milliseconds; `min` is inclusive. */
+export function readDuration(problems: Problems, key: string, value: unknown, fallback: string, min = 1_000): number {
+  const ms = parseDuration(value ?? fallback);
+  if (ms === undefined) {
+    problems.add(key, `expected ${DURATION_FORM}, got ${show(value)}`);
+    return parseDuration(fallback)!;
+  }
+  if (ms < min) problems.add(key, `must be at least ${min / 1_000}s, got ${show(value)}`);
+  return ms;
+}
+
+/** Reads an optional list of non-empty strings. */
+export function readStrings(problems: Problems, key: string, value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value) && value.every((item) => typeof item === "string" && item.length > 0)) return value;
+  problems.add(key, `expected a list of non-empty strings, got ${show(value)}`);
+  return undefined;
+}
+
+/** Reads an optional boolean. */
+export function readBoolean(problems: Problems, key: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value === "boolean") return value;
+  problems.add(key, `expected true or false, got ${show(value)}`);
+  return fallback;
+}

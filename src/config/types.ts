@@ -1,0 +1,66 @@
+/** How a route may be reached. */
+export type Access = "public" | "session" | "deny";
+
+/** What a limiter counts by. */
+export type LimiterKey = "ip" | "session" | "user";
+
+/** Session binding policy (contract §2). */
+export type BindingMode = "off" | "report" | "enforce";
+
+/** One compiled entry of `GATE.routes`; times in milliseconds. */
+export interface Route {
+  /** The pattern as written, for logs. */
+  path: string;
+  pattern: URLPattern;
+  /** Upper-case methods; `undefined` matches every method. */
+  methods?: ReadonlySet<string>;
+  access: Access;
+  roles?: readonly string[];
+  fresh?: number;
+  rateLimit?: string;
+  csrf: boolean;
+  audience?: string;
+}
+
+/** What a request must satisfy: a route without its matcher. */
+export type RoutePolicy = Omit<Route, "pattern">;
+
+/** One entry of `GATE.rate_limits`. */
+export interface Limiter {
+  name: string;
+  limit: number;
+  period: number;
+  key: LimiterKey;
+}
+
+/** A security header's setting: the value to send, and whether the origin's own value wins. */
+export interface HeaderRule {
+  value: string;
+  originWins: boolean;
+}
+
+/** The gate's whole configuration, validated once per isolate. Times in milliseconds. */
+export interface Config {
+  origin: { url?: URL; binding?: Fetcher };
+  store: "kv" | "redis";
+  secrets: {
+    gate: string;
+    origin: string;
+    admin?: string;
+  };
+  loginPath: string;
+  trustedOrigins: ReadonlySet<string>;
+  issuer?: string;
+  cookie: { name: string; sameSite: "Lax" | "Strict" };
+  session: {
+    idleTimeout: number;
+    absoluteTimeout: number;
+    rotateEvery: number;
+    rotationGrace: number;
+    binding: BindingMode;
+  };
+  rateLimits: ReadonlyMap<string, Limiter>;
+  routes: readonly Route[];
+  /** Lower-case header name → rule; a header switched off is absent. */
+  headers: ReadonlyMap<string, HeaderRule>;
+}

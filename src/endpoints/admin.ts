@@ -1,0 +1,79 @@
+import { type Context, Hono } from "hono";
+import type { Config } from "../config/types";
+import type { GateEnv } from "../http/context";
+import type { SessionManager } from "../session/manager";
+import { GateError } from "../errors";
+import { identityFrom } from "../session/login";
+import { parseDuration } from "../config/duration";
+import { sha256 } from "../util/encoding";
+import { listedView } from "./views";
+
+/** Dependencies of the admin API. */
+export interface AdminOptions {
+  config: Config;
+  sessions: SessionManager;
+}
+
+/** The longest bearer session the admin API issues. */
+const MAX_TTL = 365 * 86_400_000;
+
+/**
+ * Compares the presented bearer token with GATE_ADMIN_TOKEN in constant time:
+ * both are hashed first, so neither their contents nor their lengths leak
+ * through timing.
+ */
+async function isAdmin(header: string | undefined, expected: string): Promise<boolean> {
+  const presented = /^Bearer (.+)$/.exec(header ?? "")?.[1] ?? "";
+  const [a, b] = await Promise.all([sha256(presented), sha256(expected)]);
+  const left = new TextEncoder().encode(a);
+  const right = new TextEncoder().encode(b);
+  return crypto.subtle.timingSafeEqual(left, right) && presented.length > 0;
+}
+
+/** Reads `ttl` as a duration (`"30d"`) or seconds; defaults to the absolute timeout. */
+function ttlOf(value: unknown, fallback: number): number | undefined {
+  if (value === undefined) return fallback;
+  const ms = typeof value === "number" && Number.isInteger(value) ? value * 1_000 : parseDuration(value);
+  return ms !== undefined && ms >= 1_000 && ms <= MAX_TTL ? ms : undefined;
+}
+
+/**
+ * The admin API (contract §6), mounted under `/_gate/admin`. It answers 404
+ * when GATE_ADMIN_TOKEN is unset, and 401 to anything but the right bearer token.
+ */
+export function admin(options: AdminOptions) {
+  const { config, sessions } = options;
+  const app = new Hono<GateEnv>();
+  app.use("*", async (c, next) => {
+    if (!config.secrets.admin) throw new GateError("not_found");
+    if (!(await isAdmin(c.req.header("authorization"), config.secrets.admin))) throw new GateError("unauthenticated");
+    await next();
+  });
+
+  app.post("/sessions", async (c) => {
+    const body = await c.req.json().catch(() => undefined);
+    if (typeof body !== "object" || body === null || Array.isArray(body)) throw new GateError("bad_request");
+    const identity = identityFrom(body);
+    const ttl = ttlOf((body as { ttl?: unknown }).ttl, config.session.absoluteTimeout);
+    if ("reason" in identity || ttl === undefined) throw new GateError("bad_request");
+    const { token, session } = await sessions.issueBearer(identity, { ip: c.get("clientIp"), userAgent: c.req.header("user-agent") ?? "" }, ttl);
+    return c.json({ token, sid: session.sid, expires_at: Math.floor(session.expiresAt / 1_000) }, 201);
+  });
+
+  const listUser = async (c: Context<GateEnv>) => c.json({ sessions: (await sessions.list(c.req.param("sub")!)).map((s) => listedView(s)) });
+  app.get("/users/:sub/sessions", listUser);
+
+  app.delete("/sessions/:sid", async (c) => {
+    const target = await sessions.get(c.req.param("sid"));
+    if (!target) throw new GateError("not_found");
+    await sessions.revoke(target, "admin");
+    return c.body(null, 204);
+  });
+
+  app.delete("/users/:sub/sessions", async (c) => {
+    const count = await sessions.revokeUser(c.req.param("sub"), "admin");
+    return c.json({ revoked: count });
+  });
+
+  return app;
+}

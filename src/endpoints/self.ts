@@ -1,0 +1,68 @@
+import { type Context, Hono } from "hono";
+import type { Config } from "../config/types";
+import type { GateEnv } from "../http/context";
+import type { SessionManager } from "../session/manager";
+import { GateError } from "../errors";
+import { STORE_RETRY_AFTER } from "../policy/enforce";
+import { clearedCookie } from "../session/cookie";
+import { csrfGuard } from "../http/csrf";
+import type { Logger } from "../log";
+import { listedView, sessionView } from "./views";
+
+/** Dependencies of the self-service endpoints. */
+export interface SelfServiceOptions {
+  config: Config;
+  sessions: SessionManager;
+  log: Logger;
+}
+
+const FORM_TYPES = /^(application\/x-www-form-urlencoded|multipart\/form-data|text\/plain)\b/i;
+
+/**
+ * The endpoints a signed-in user calls on their own session (contract §6):
+ * `GET /session`, `POST /logout`, `GET /sessions`, `DELETE /sessions/:sid`.
+ * Mounted under `/_gate`; never forwarded.
+ */
+export function selfService(options: SelfServiceOptions) {
+  const { config, sessions, log } = options;
+  const app = new Hono<GateEnv>();
+
+  /** The valid session of the request, or the error the client gets. */
+  const requireSession = (c: Context<GateEnv>) => {
+    const auth = c.get("auth");
+    if (auth?.status === "valid") return auth;
+    if (c.get("storeDown")) throw new GateError("unavailable", { "Retry-After": STORE_RETRY_AFTER });
+    throw new GateError("unauthenticated");
+  };
+
+  /** Cookie-authenticated state changes need the same-origin proof every route gets. */
+  app.on(["POST", "DELETE"], "*", csrfGuard(config.trustedOrigins, log));
+
+  app.get("/session", (c) => c.json(sessionView(requireSession(c).session)));
+
+  app.post("/logout", async (c) => {
+    const auth = c.get("auth");
+    if (auth?.status === "valid") await sessions.revoke(auth.session, "logout");
+    c.set("sessionCookie", clearedCookie(config.cookie));
+    c.header("Clear-Site-Data", '"cookies"');
+    const form = FORM_TYPES.test(c.req.header("content-type") ?? "") || c.req.header("sec-fetch-mode") === "navigate";
+    return form ? c.redirect(config.loginPath, 303) : c.body(null, 204);
+  });
+
+  app.get("/sessions", async (c) => {
+    const { session } = requireSession(c);
+    const list = await sessions.list(session.sub);
+    return c.json({ sessions: list.map((entry) => listedView(entry, session.sid)) });
+  });
+
+  app.delete("/sessions/:sid", async (c) => {
+    const { session } = requireSession(c);
+    const target = await sessions.get(c.req.param("sid"));
+    if (!target || target.sub !== session.sub) throw new GateError("not_found");
+    await sessions.revoke(target, "self_service");
+    if (target.sid === session.sid) c.set("sessionCookie", clearedCookie(config.cookie));
+    return c.body(null, 204);
+  });
+
+  return app;
+}

@@ -1,0 +1,56 @@
+import type { Context, MiddlewareHandler } from "hono";
+import type { GateEnv } from "./context";
+import type { Logger } from "../log";
+import { GateError } from "../errors";
+
+/** Methods that change state and need a same-origin proof (contract §5). */
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** Options of {@link csrfVerdict}. */
+export interface CsrfOptions {
+  /** The gate's own origin, e.g. `https://app.example.com`. */
+  origin: string;
+  trustedOrigins: ReadonlySet<string>;
+}
+
+/**
+ * Decides whether an unsafe request may pass, whatever its body type (Hono's
+ * `csrf` only looks at form content types; a JSON or text/plain POST is as
+ * dangerous). Fetch Metadata first: `Sec-Fetch-Site` must be `same-origin` or
+ * `none`. Without it, `Origin` must equal the gate's origin or a trusted one,
+ * compared exactly as serialised (no suffix or case games). With neither, only
+ * a request carrying no cookie at all passes: it cannot ride a session.
+ * Returns the reason for a refusal, or `undefined` to let it through.
+ */
+export function csrfVerdict(request: Request, options: CsrfOptions): string | undefined {
+  if (!UNSAFE.has(request.method)) return undefined;
+  const site = request.headers.get("sec-fetch-site");
+  if (site !== null) return site === "same-origin" || site === "none" ? undefined : `sec-fetch-site:${site}`;
+  const origin = request.headers.get("origin");
+  if (origin !== null) {
+    return origin === options.origin || options.trustedOrigins.has(origin) ? undefined : "origin_mismatch";
+  }
+  return request.headers.has("cookie") ? "no_origin_with_cookie" : undefined;
+}
+
+/**
+ * Middleware enforcing {@link csrfVerdict} on requests not authenticated by a
+ * bearer token; `applies` lets a route switch it off (`csrf = false`).
+ */
+export function csrfGuard(
+  trustedOrigins: ReadonlySet<string>,
+  log: Logger,
+  applies: (c: Context<GateEnv>) => boolean = () => true,
+): MiddlewareHandler<GateEnv> {
+  return async function csrfGuard(c, next) {
+    const auth = c.get("auth");
+    if (applies(c) && !(auth?.status === "valid" && auth.via === "bearer")) {
+      const reason = csrfVerdict(c.req.raw, { origin: new URL(c.req.url).origin, trustedOrigins });
+      if (reason) {
+        log("csrf.blocked", { reason, path: c.get("path"), ip: c.get("clientIp"), request_id: c.get("requestId") });
+        throw new GateError("csrf");
+      }
+    }
+    await next();
+  };
+}

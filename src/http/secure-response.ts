@@ -1,0 +1,59 @@
+import type { MiddlewareHandler } from "hono";
+import type { HeaderRule } from "../config/types";
+import type { GateEnv } from "./context";
+import { isGateHeader } from "../proxy/strip";
+
+/** Options of {@link secureResponse}. */
+export interface SecureResponseOptions {
+  /** Lower-case header name → rule (src/config/headers.ts). */
+  headers: ReadonlyMap<string, HeaderRule>;
+}
+
+/** Headers that advertise the software behind the gate. */
+const DISCLOSING = ["server", "x-powered-by"];
+
+/**
+ * The outermost middleware: decorates every response, the gate's own errors
+ * included, after everything else has run. It adds the security headers,
+ * removes `x-gate-*` and `Server`/`X-Powered-By`, sets the session cookie the
+ * pipeline decided on, and keeps authenticated responses out of shared caches.
+ */
+export function secureResponse(options: SecureResponseOptions): MiddlewareHandler<GateEnv> {
+  const rules = [...options.headers.entries()];
+  return async function secureResponse(c, next) {
+    await next();
+    const original = c.res;
+    if (original.status === 101) return;
+    const response = new Response(original.body, original);
+    const headers = response.headers;
+    const names: string[] = [];
+    headers.forEach((_, name) => names.push(name));
+    for (const name of names) {
+      if (isGateHeader(name) || DISCLOSING.includes(name.toLowerCase())) headers.delete(name);
+    }
+    for (const [name, rule] of rules) {
+      if (!rule.originWins || !headers.has(name)) headers.set(name, rule.value);
+    }
+    const cookie = c.get("sessionCookie");
+    if (cookie) headers.append("Set-Cookie", cookie);
+    const authenticated = c.get("auth")?.status === "valid";
+    if (authenticated || cookie) keepPrivate(headers, cookie !== undefined);
+    // Hono's `c.res` setter copies the old response's headers onto the new one,
+    // which would bring back what was removed above; clearing it first prevents that.
+    c.res = undefined as unknown as Response;
+    c.res = response;
+  };
+}
+
+/**
+ * A response to a session must not be stored by a shared cache (contract §5);
+ * one that sets or clears the session cookie must not be stored at all.
+ */
+function keepPrivate(headers: Headers, touchesCookie: boolean): void {
+  const directives = (headers.get("cache-control") ?? "").toLowerCase();
+  const noStore = /(^|[\s,])no-store([\s,]|$)/.test(directives);
+  const isPrivate = /(^|[\s,])private([\s,=]|$)/.test(directives);
+  if (touchesCookie ? !noStore : !(noStore || isPrivate)) headers.set("Cache-Control", "private, no-store");
+  const vary = headers.get("vary") ?? "";
+  if (!/(^|,)\s*(cookie|\*)\s*(,|$)/i.test(vary)) headers.set("Vary", vary ? `${vary}, Cookie` : "Cookie");
+}

@@ -1,0 +1,25 @@
+/** The events of contract §7, and a few of the gate's own. */
+export type LogEvent =
+  | "session.created"
+  | "session.rotated"
+  | "session.reuse_detected"
+  | "session.revoked"
+  | "session.expired"
+  | "session.binding_mismatch"
+  | "auth.denied"
+  | "login.invalid"
+  | "ratelimit.blocked"
+  | "csrf.blocked"
+  | "request.rejected"
+  | "store.error"
+  | "store.corrupt"
+  | "origin.error"
+  | "config.invalid";
+
+/** Writes one event. Never pass a raw token: sids and hashes only. */
+export type Logger = (event: LogEvent, fields?: Record<string, unknown>) => void;
+
+/** A logger that writes one JSON object per line, with `event` and `time`. */
+export function createLogger(write: (line: string) => void = (line) => console.log(line), now: () => number = Date.now): Logger {
+  return (event, fields = {}) => write(JSON.stringify({ time: new Date(now()).toISOString(), event, ...fields }));
+}

@@ -1,0 +1,55 @@
+import type { MiddlewareHandler } from "hono";
+import type { GateEnv } from "../http/context";
+import type { Logger } from "../log";
+import { GateError } from "../errors";
+import { isNavigation } from "../http/client";
+
+/** Options of {@link enforcePolicy}. */
+export interface EnforcePolicyOptions {
+  loginPath: string;
+  now: () => number;
+  log: Logger;
+}
+
+/** Seconds a client should wait when the store is down. */
+export const STORE_RETRY_AFTER = "5";
+
+/**
+ * Applies the matched route's policy (contract §1, §5): `deny` answers 404,
+ * `public` passes (with identity when a session is present), `session`
+ * requires a valid session with one of the route's roles and, with `fresh`, a
+ * recent enough login. Navigations are sent to the login page instead of
+ * getting a 401; `next` carries the path back after login.
+ */
+export function enforcePolicy(options: EnforcePolicyOptions): MiddlewareHandler<GateEnv> {
+  const { loginPath, now, log } = options;
+  return async function enforcePolicy(c, next) {
+    const route = c.get("route");
+    const auth = c.get("auth");
+    const fields = { route: route.path, path: c.get("path"), request_id: c.get("requestId") };
+    if (route.access === "deny") throw new GateError("not_found");
+    if (route.access === "public") return next();
+    if (auth?.status !== "valid") {
+      if (c.get("storeDown")) throw new GateError("unavailable", { "Retry-After": STORE_RETRY_AFTER });
+      if (isNavigation(c.req.raw)) return c.redirect(loginUrl(loginPath, c.get("path"), c.req.url), 302);
+      throw new GateError("unauthenticated");
+    }
+    const { session } = auth;
+    if (route.roles && !route.roles.some((role) => session.roles.includes(role))) {
+      log("auth.denied", { ...fields, reason: "missing_role", sid: session.sid, sub: session.sub });
+      throw new GateError("forbidden");
+    }
+    if (route.fresh !== undefined && now() - session.authTime > route.fresh) {
+      log("auth.denied", { ...fields, reason: "not_fresh", sid: session.sid, sub: session.sub });
+      if (isNavigation(c.req.raw)) return c.redirect(loginUrl(loginPath, c.get("path"), c.req.url, true), 302);
+      throw new GateError("reauthentication_required");
+    }
+    return next();
+  };
+}
+
+/** `login_path?next=<path and query>`, plus `reauth=1` when a fresher login is needed. */
+export function loginUrl(loginPath: string, path: string, requestUrl: string, reauth = false): string {
+  const next = path + new URL(requestUrl).search;
+  return `${loginPath}?next=${encodeURIComponent(next)}${reauth ? "&reauth=1" : ""}`;
+}

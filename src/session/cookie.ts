@@ -1,0 +1,57 @@
+/** What the Cookie header says about the session cookie. */
+export type CookieRead =
+  | { kind: "absent" }
+  | { kind: "one"; value: string }
+  /** The session cookie appears more than once: the request is unauthenticated. */
+  | { kind: "duplicate" };
+
+/**
+ * Finds the session cookie in the raw Cookie header (RFC 6265 §5.4 pairs joined
+ * by ";"). Strict on purpose: the name must match exactly (`__HOST-session` is
+ * another cookie), the value is taken as sent (no URL-decoding, no quote
+ * stripping), and a second occurrence makes the request unauthenticated, so an
+ * attacker who can plant a cookie cannot shadow the real one.
+ */
+export function readSessionCookie(header: string | null, name: string): CookieRead {
+  if (!header) return { kind: "absent" };
+  let found: string | undefined;
+  for (const pair of header.split(";")) {
+    const eq = pair.indexOf("=");
+    if (eq < 0 || pair.slice(0, eq).trim() !== name) continue;
+    if (found !== undefined) return { kind: "duplicate" };
+    found = pair.slice(eq + 1).trim();
+  }
+  return found === undefined ? { kind: "absent" } : { kind: "one", value: found };
+}
+
+/** The Cookie header without the session cookie; other cookies pass to the origin untouched. */
+export function withoutSessionCookie(header: string, name: string): string {
+  return header
+    .split(";")
+    .filter((pair) => {
+      const eq = pair.indexOf("=");
+      return (eq < 0 ? pair : pair.slice(0, eq)).trim() !== name;
+    })
+    .map((pair) => pair.trim())
+    .filter((pair) => pair.length > 0)
+    .join("; ");
+}
+
+/** Options of the session cookie. */
+export interface CookieOptions {
+  name: string;
+  sameSite: "Lax" | "Strict";
+}
+
+/**
+ * The Set-Cookie value for a token: host-only, Secure, HttpOnly, never outliving
+ * the session's absolute timeout (`maxAge` in seconds).
+ */
+export function sessionCookie(options: CookieOptions, token: string, maxAge: number): string {
+  return `${options.name}=${token}; Path=/; Max-Age=${Math.max(0, Math.floor(maxAge))}; Secure; HttpOnly; SameSite=${options.sameSite}`;
+}
+
+/** The Set-Cookie value that removes the session cookie. */
+export function clearedCookie(options: CookieOptions): string {
+  return `${options.name}=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=${options.sameSite}`;
+}

@@ -1,0 +1,80 @@
+import { KEY } from "./keys";
+import { asSessionRecord, asTokenRecord, parseJson } from "./record";
+import { CorruptRecordError, type SessionRecord, type SessionStore, StoreUnavailableError, type Ttl } from "./types";
+
+/** KV refuses an `expirationTtl` under 60 seconds. */
+const KV_MIN_TTL_SECONDS = 60;
+
+const ttlSeconds = (ttl: Ttl) => Math.max(KV_MIN_TTL_SECONDS, Math.ceil(ttl / 1_000));
+
+/**
+ * The Cloudflare KV backend. KV is eventually consistent: a write is visible at
+ * once in the location that made it and within about 60 s elsewhere, list
+ * results lag the same way, and a key takes at most one write per second
+ * (https://developers.cloudflare.com/kv/concepts/how-kv-works/). The session
+ * manager is built for those limits: rotation needs no compare-and-set, and
+ * touches are throttled. There is no transaction: `rotate` writes the new
+ * pointer before the session so no reader meets a session naming a missing token.
+ */
+export function createKvStore(kv: KVNamespace): SessionStore {
+  const guard = async <T>(operation: () => Promise<T>): Promise<T> => {
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof CorruptRecordError) throw error;
+      throw new StoreUnavailableError(`KV: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  };
+  const put = (key: string, value: unknown, ttl: Ttl) => kv.put(key, JSON.stringify(value), { expirationTtl: ttlSeconds(ttl) });
+  const getSession = async (sid: string) => asSessionRecord(parseJson(await kv.get(KEY.session(sid)))) ?? null;
+
+  return {
+    lookup: (tokenHash) =>
+      guard(async () => {
+        const pointerText = await kv.get(KEY.token(tokenHash));
+        if (pointerText === null) return null;
+        const token = asTokenRecord(parseJson(pointerText));
+        if (!token) throw new CorruptRecordError("tok: value is malformed");
+        const [sessionText, revoked] = await Promise.all([kv.get(KEY.session(token.sid)), kv.get(KEY.revoked(token.sid))]);
+        const session = sessionText === null ? null : asSessionRecord(parseJson(sessionText));
+        if (session === undefined) throw new CorruptRecordError("ses: value is malformed");
+        return { token, session, revoked: revoked !== null };
+      }),
+    get: (sid) => guard(() => getSession(sid)),
+    create: (session, ttl) =>
+      guard(async () => {
+        await put(KEY.token(session.tokenHash), { sid: session.sid, gen: session.gen }, ttl);
+        await Promise.all([
+          put(KEY.session(session.sid), session, ttl),
+          put((await KEY.userPrefix(session.sub)) + session.sid, 1, ttl),
+        ]);
+      }),
+    rotate: (session, ttl) =>
+      guard(async () => {
+        await put(KEY.token(session.tokenHash), { sid: session.sid, gen: session.gen }, ttl);
+        await put(KEY.session(session.sid), session, ttl);
+      }),
+    update: (session, ttl) => guard(() => put(KEY.session(session.sid), session, ttl)),
+    revoke: (sid, sub, ttl) =>
+      guard(async () => {
+        // The mark goes first and nothing ever overwrites it: a rotation or touch racing
+        // this revocation may rewrite `ses:`, but cannot bring the session back.
+        await put(KEY.revoked(sid), 1, ttl);
+        await Promise.all([kv.delete(KEY.session(sid)), kv.delete((await KEY.userPrefix(sub)) + sid)]);
+      }),
+    listUser: (sub) =>
+      guard(async () => {
+        const prefix = await KEY.userPrefix(sub);
+        const sids: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page: KVNamespaceListResult<unknown, string> = await kv.list({ prefix, cursor });
+          sids.push(...page.keys.map((key) => key.name.slice(prefix.length)));
+          cursor = page.list_complete ? undefined : page.cursor;
+        } while (cursor);
+        const sessions = await Promise.all(sids.map(getSession));
+        return sessions.filter((s): s is SessionRecord => s !== null);
+      }),
+    ping: () => guard(async () => void (await kv.get("health:ping"))),
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * One session, as stored under `ses:<sid>` (docs/storage-schema.md). Times are
+ * Unix milliseconds. The store keeps it; the session manager decides what it means.
+ */
+export interface SessionRecord {
+  sid: string;
+  sub: string;
+  roles: string[];
+  claims?: Record<string, unknown>;
+  /** When the session was created, and when the user last proved who they are (`auth_time`). */
+  createdAt: number;
+  authTime: number;
+  /** Last use, written at most once per touch interval (KV allows one write per second per key). */
+  lastSeenAt: number;
+  /** The absolute end of the session. */
+  expiresAt: number;
+  /** Idle timeout in ms; `null` for admin-issued bearer sessions, which only have `expiresAt`. */
+  idleTimeout: number | null;
+  /** Generation of the current token: 0 at login, +1 at each rotation. */
+  gen: number;
+  /** Hash of the current token. */
+  tokenHash: string;
+  /** When the current generation began. */
+  rotatedAt: number;
+  /** Whether the token rotates on schedule (cookie sessions) or not (bearer sessions). */
+  rotates: boolean;
+  /** Coarse client fingerprint for binding, e.g. `chrome/126|203.0.113`. */
+  fingerprint: string;
+  /** For the session list: truncated User-Agent and the client IP at login. */
+  userAgent: string;
+  ip: string;
+}
+
+/** A token's pointer to its session, under `tok:<hash>`. Immutable once written. */
+export interface TokenRecord {
+  sid: string;
+  gen: number;
+}
+
+/** What a token look-up finds. */
+export interface Lookup {
+  token: TokenRecord;
+  /** `null` when the session record is gone (expired by TTL, or removed). */
+  session: SessionRecord | null;
+  /** True when the session was revoked; a revocation outlives every later write. */
+  revoked: boolean;
+}
+
+/** How long a write should be kept, in ms; backends round up to what they support. */
+export type Ttl = number;
+
+/**
+ * The storage interface every backend implements and the conformance suite
+ * (test/store/conformance.ts) checks. Backends store; they decide nothing
+ * about expiry, rotation or revocation policy.
+ */
+export interface SessionStore {
+  /** Finds a token's pointer, its session and the session's revocation mark, or `null` for an unknown token. */
+  lookup(tokenHash: string): Promise<Lookup | null>;
+  /** Reads a session by id. */
+  get(sid: string): Promise<SessionRecord | null>;
+  /** Writes a new session, its first token and its entry in the user's index. */
+  create(session: SessionRecord, ttl: Ttl): Promise<void>;
+  /** Writes the pointer of a new token generation, then the session that names it. */
+  rotate(session: SessionRecord, ttl: Ttl): Promise<void>;
+  /** Rewrites a session in place (last use). */
+  update(session: SessionRecord, ttl: Ttl): Promise<void>;
+  /** Marks a session revoked for `ttl`, and removes it and its index entry. */
+  revoke(sid: string, sub: string, ttl: Ttl): Promise<void>;
+  /** The sessions in a user's index. May lag on eventually consistent backends. */
+  listUser(sub: string): Promise<SessionRecord[]>;
+  /** Resolves when the store answers; rejects otherwise. */
+  ping(): Promise<void>;
+}
+
+/** Thrown by a backend that cannot reach its store; the gate answers 503 and clears no cookie. */
+export class StoreUnavailableError extends Error {
+  override readonly name = "StoreUnavailableError";
+}
+
+/** Thrown by `lookup` when a stored value is not a well-formed record; the token is refused and the event logged. */
+export class CorruptRecordError extends Error {
+  override readonly name = "CorruptRecordError";
+}

@@ -1,0 +1,21 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+/** Development-only secrets for the tests; real ones come from `wrangler secret put`. */
+export const TEST_SECRETS = {
+  GATE_SECRET: "test-gate-secret-0123456789abcdef0123456789abcdef",
+  GATE_ORIGIN_SECRET: "test-origin-secret-0123456789abcdef0123456789abcd",
+  GATE_ADMIN_TOKEN: "test-admin-token-0123456789abcdef0123456789abcdef",
+};
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: { bindings: TEST_SECRETS },
+    }),
+  ],
+  test: {
+    include: ["test/**/*.test.ts"],
+  },
+});
