@@ -39,6 +39,20 @@ export interface TestGateOptions {
   env?: Partial<Env>;
   /** The backend: real miniflare KV (default) or the in-memory store. */
   store?: "kv" | "memory" | SessionStore;
+  /** Shares a clock with another test gate: two gates over one store behave like two isolates. */
+  clock?: TestClock;
+}
+
+/** A clock the test moves by hand. */
+export interface TestClock {
+  now: number;
+  advance(ms: number): void;
+}
+
+/** A fresh test clock at {@link T0}. */
+export function createClock(): TestClock {
+  const clock = { now: T0, advance: (ms: number) => void (clock.now += ms) };
+  return clock;
 }
 
 /**
@@ -46,7 +60,7 @@ export interface TestGateOptions {
  * miniflare, a recording origin, a clock the test moves and a log it reads.
  */
 export async function createTestGate(options: TestGateOptions = {}) {
-  const clock = { now: T0, advance: (ms: number) => void (clock.now += ms) };
+  const clock = options.clock ?? createClock();
   const now = () => clock.now;
   const origin = createRecordingOrigin();
   const logs: Array<{ event: LogEvent } & Record<string, unknown>> = [];
