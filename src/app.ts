@@ -8,7 +8,8 @@ import { GateError, errorResponse } from "./errors";
 import { createSessionManager } from "./session/manager";
 import { secureResponse } from "./http/secure-response";
 import { prepare, routingPath } from "./http/prepare";
-import { authenticate } from "./http/authenticate";
+import { admit } from "./http/admit";
+import type { LimiterBackend } from "./ratelimit/types";
 import { csrfGuard } from "./http/csrf";
 import { enforcePolicy } from "./policy/enforce";
 import { forward } from "./proxy/forward";
@@ -21,6 +22,8 @@ export interface GateDeps {
   config: Config;
   store: SessionStore;
   keys: GateKeys;
+  /** The rate limiting backend of the configured limiters. */
+  limits: LimiterBackend;
   now: () => number;
   log: Logger;
 }
@@ -28,10 +31,11 @@ export interface GateDeps {
 /**
  * The pipeline, wiring only. Every request goes, in order, through:
  * security headers (outermost, so errors are decorated too) → method and path
- * checks → session → the gate's own endpoints, or → CSRF → route policy → proxy.
+ * checks → rate limits and session (one store round trip) → the gate's own
+ * endpoints, or → CSRF → route policy → proxy.
  */
 export function createApp(deps: GateDeps) {
-  const { config, store, now, log } = deps;
+  const { config, store, limits, now, log } = deps;
   const sessions = createSessionManager(deps);
   const app = new Hono<GateEnv>({ getPath: routingPath });
 
@@ -43,8 +47,8 @@ export function createApp(deps: GateDeps) {
 
   app.use(secureResponse({ headers: config.headers }));
   app.use(prepare(config.routes, log));
+  app.use(admit({ sessions, cookie: config.cookie, limiters: config.rateLimits, limits, log, now }));
   app.route("/_gate/admin", admin({ config, sessions }));
-  app.use(authenticate({ sessions, cookie: config.cookie, log, now }));
   app.route("/_gate", selfService({ config, sessions, log }));
   app.route("/_gate", health(store, log));
 

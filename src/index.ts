@@ -5,7 +5,7 @@ import { parseSecurityHeaders } from "./config/headers";
 import { createProblems } from "./config/problems";
 import { createApp } from "./app";
 import { createLogger } from "./log";
-import { createKvStore } from "./store/kv";
+import { selectBackends } from "./store/select";
 import { deriveKeys } from "./session/keys";
 import { GateError, errorResponse } from "./errors";
 import { secureResponse } from "./http/secure-response";
@@ -30,11 +30,8 @@ export async function buildGate(env: Env, now: () => number = Date.now): Promise
     return misconfigured();
   }
   const { config } = parsed;
-  if (config.store !== "kv") {
-    log("config.invalid", { problem: 'SESSION_STORE: "redis" is not available in this version yet' });
-    return misconfigured();
-  }
-  const app = createApp({ config, store: createKvStore(env.SESSIONS!), keys: await deriveKeys(config.secrets.gate), now, log });
+  const { store, limits } = selectBackends(config, env);
+  const app = createApp({ config, store, limits, keys: await deriveKeys(config.secrets.gate), now, log });
   return (request, _env, ctx) => app.fetch(request, env, ctx);
 }
 

@@ -9,6 +9,7 @@ export type LogEvent =
   | "auth.denied"
   | "login.invalid"
   | "ratelimit.blocked"
+  | "ratelimit.error"
   | "csrf.blocked"
   | "request.rejected"
   | "store.error"

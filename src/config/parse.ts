@@ -28,11 +28,12 @@ const MIN_SECRET_BYTES = 32;
 export function parseConfig(env: Env): ParsedConfig {
   const problems = createProblems();
   const gate = readGate(problems, env.GATE);
-  const limiters = parseLimiters(problems, gate.rate_limits);
+  const store = readChoice(problems, "SESSION_STORE", env.SESSION_STORE || undefined, ["kv", "redis"], "kv");
+  const limiters = parseLimiters(problems, gate.rate_limits, store, env);
   const cookie = readTable(problems, "GATE.cookie", gate.cookie, ["name", "same_site"]);
   const config: Config = {
     origin: readOrigin(problems, env),
-    store: readChoice(problems, "SESSION_STORE", env.SESSION_STORE || undefined, ["kv", "redis"], "kv"),
+    store,
     secrets: {
       gate: readSecret(problems, "GATE_SECRET", env.GATE_SECRET, true)!,
       origin: readSecret(problems, "GATE_ORIGIN_SECRET", env.GATE_ORIGIN_SECRET, true)!,
@@ -159,28 +160,41 @@ function readSession(problems: Problems, value: unknown): Config["session"] {
   return session;
 }
 
-/** The contract's limiters, used when `GATE.rate_limits` is absent. */
-const DEFAULT_LIMITERS = {
-  default: { limit: 600, period: "1m", key: "ip" },
-  login: { limit: 10, period: "1m", key: "ip" },
-  failed_auth: { limit: 30, period: "10m", key: "ip" },
-};
+/** Workers Rate Limiting bindings count over 10 or 60 seconds, nothing else. */
+const BINDING_PERIODS = [10_000, 60_000];
 
-function parseLimiters(problems: Problems, value: unknown): Map<string, Limiter> {
+/**
+ * Reads `GATE.rate_limits`. Absent, there are no limiters. In `kv` mode each
+ * limiter needs its Workers Rate Limiting binding `RATE_LIMIT_<NAME>`, whose
+ * period can only be 10 s or 60 s.
+ */
+function parseLimiters(problems: Problems, value: unknown, store: Config["store"], env: Env): Map<string, Limiter> {
   const limiters = new Map<string, Limiter>();
-  const given = value ?? DEFAULT_LIMITERS;
-  const table = readTable(problems, "GATE.rate_limits", given, Object.keys(isTable(given) ? given : {}));
+  const table = readTable(problems, "GATE.rate_limits", value, Object.keys(isTable(value) ? value : {}));
   for (const [name, entry] of Object.entries(table)) {
     const key = `GATE.rate_limits.${name}`;
     if (!/^[a-z][a-z0-9_]*$/.test(name)) problems.add(key, "expected a name of lower-case letters, digits and _");
-    const raw = readTable(problems, key, entry, ["limit", "period", "key"]);
+    if (!isTable(entry)) {
+      // One line for a limiter that is not a table, not one per missing field.
+      problems.add(key, `expected a table such as { limit = 600, period = "1m", key = "ip" }, got ${show(entry)}`);
+      continue;
+    }
+    const raw = readTable(problems, key, entry, ["limit", "period", "key", "on_failure"]);
     const limit = raw.limit;
     if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1) {
       problems.add(`${key}.limit`, `expected a whole number of at least 1, got ${show(limit)}`);
     }
     const period = readDuration(problems, `${key}.period`, raw.period, "1m");
+    if (store === "kv" && !BINDING_PERIODS.includes(period)) {
+      problems.add(`${key}.period`, `expected "10s" or "1m" in kv mode (Workers Rate Limiting periods), got ${show(raw.period)}`);
+    }
+    const binding = `RATE_LIMIT_${name.toUpperCase()}`;
+    if (store === "kv" && typeof (env[binding] as RateLimit | undefined)?.limit !== "function") {
+      problems.add(key, `expected a rate limiting binding named ${binding} in wrangler.toml ([[ratelimits]]) in kv mode`);
+    }
     const by = readChoice<LimiterKey>(problems, `${key}.key`, raw.key, ["ip", "session", "user"], "ip");
-    limiters.set(name, { name, limit: Number(limit), period, key: by });
+    const onFailure = readChoice(problems, `${key}.on_failure`, raw.on_failure, ["open", "closed"], "open");
+    limiters.set(name, { name, limit: Number(limit), period, key: by, onFailure });
   }
   return limiters;
 }

@@ -68,7 +68,8 @@ export function readChoice<T extends string>(
 
 /** Reads an optional duration in milliseconds; `min` is inclusive. */
 export function readDuration(problems: Problems, key: string, value: unknown, fallback: string, min = 1_000): number {
-  const ms = parseDuration(value ?? fallback);
+  // `null` (possible in JSON text) is a value written wrongly, not an absent key.
+  const ms = parseDuration(value === undefined ? fallback : value);
   if (ms === undefined) {
     problems.add(key, `expected ${DURATION_FORM}, got ${show(value)}`);
     return parseDuration(fallback)!;

@@ -31,6 +31,8 @@ export interface Limiter {
   limit: number;
   period: number;
   key: LimiterKey;
+  /** When the limiter's backend fails: let the request through (`open`) or answer 429 (`closed`). */
+  onFailure: "open" | "closed";
 }
 
 /** A security header's setting: the value to send, and whether the origin's own value wins. */

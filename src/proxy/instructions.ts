@@ -13,8 +13,8 @@ import { STORE_RETRY_AFTER } from "../policy/enforce";
  * The headers themselves never reach the client: the outermost middleware
  * removes every `x-gate-*` response header.
  *
- * A login always creates a new session with a new sid and token and ends the
- * one the request presented, so a session fixed by an attacker before login,
+ * A valid login always creates a new session with a new sid and token and ends
+ * the one the request presented, so a session fixed by an attacker before login,
  * or a lower-privilege one, is never promoted.
  */
 export async function readOriginInstructions(c: Context<GateEnv>, response: Response, options: ForwardOptions): Promise<void> {
@@ -24,20 +24,20 @@ export async function readOriginInstructions(c: Context<GateEnv>, response: Resp
   if (login === null && logout === undefined) return;
   const auth = c.get("auth");
   const current = auth?.status === "valid" ? auth.session : undefined;
+  // Verified before anything ends: an invalid login is ignored as a whole and
+  // must not cost the user the session they already have.
+  const verified = login === null ? undefined : await verifyLogin(login, utf8(config.secrets.origin), now());
+  if (verified && !verified.ok) log("login.invalid", { reason: verified.reason, request_id: c.get("requestId") });
+  const loggingIn = verified?.ok === true;
   try {
-    if (current && (logout === "user" || logout === "session" || login !== null)) {
+    if (current && (logout === "user" || logout === "session" || loggingIn)) {
       if (logout === "user") await sessions.revokeUser(current.sub, "logout_user");
-      else await sessions.revoke(current, login !== null && logout === undefined ? "login_replaced" : "logout");
+      else await sessions.revoke(current, loggingIn && logout === undefined ? "login_replaced" : "logout");
       c.set("sessionCookie", clearedCookie(config.cookie));
     } else if (logout !== undefined && logout !== "session" && logout !== "user") {
       log("login.invalid", { reason: "unknown_logout_value", request_id: c.get("requestId") });
     }
-    if (login === null) return;
-    const verified = await verifyLogin(login, utf8(config.secrets.origin), now());
-    if (!verified.ok) {
-      log("login.invalid", { reason: verified.reason, request_id: c.get("requestId") });
-      return;
-    }
+    if (!verified || !verified.ok) return;
     const client = { ip: c.get("clientIp"), userAgent: c.req.header("user-agent") ?? "" };
     const { token, session } = await sessions.login(verified.identity, client);
     c.set("sessionCookie", sessionCookie(config.cookie, token, (session.expiresAt - now()) / 1_000));

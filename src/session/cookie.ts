@@ -24,15 +24,21 @@ export function readSessionCookie(header: string | null, name: string): CookieRe
   return found === undefined ? { kind: "absent" } : { kind: "one", value: found };
 }
 
-/** The Cookie header without the session cookie; other cookies pass to the origin untouched. */
+/**
+ * The Cookie header without the session cookie; other cookies pass to the origin
+ * untouched. Removal is more liberal than {@link readSessionCookie}: a client
+ * that sends two Cookie fields gets them joined with ", " (Fetch's combining
+ * rule), so a session cookie after a comma is removed too and its token never
+ * reaches the origin. Other values keep their commas.
+ */
 export function withoutSessionCookie(header: string, name: string): string {
+  const isSession = (part: string) => {
+    const eq = part.indexOf("=");
+    return (eq < 0 ? part : part.slice(0, eq)).trim() === name;
+  };
   return header
     .split(";")
-    .filter((pair) => {
-      const eq = pair.indexOf("=");
-      return (eq < 0 ? pair : pair.slice(0, eq)).trim() !== name;
-    })
-    .map((pair) => pair.trim())
+    .map((pair) => pair.split(",").filter((part) => !isSession(part)).join(",").trim())
     .filter((pair) => pair.length > 0)
     .join("; ");
 }

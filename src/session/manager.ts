@@ -70,7 +70,7 @@ export function createSessionManager(options: SessionManagerOptions) {
       pending = (async () => {
         const time = now();
         const next = { ...session, gen: session.gen + 1, tokenHash: await hashToken(successor), rotatedAt: time, lastSeenAt: time };
-        await store.rotate(next, remaining(session));
+        if (!(await store.rotate(next, remaining(session)))) return false;
         log("session.rotated", { sid: session.sid, sub: session.sub, gen: next.gen });
         return true;
       })()
@@ -103,9 +103,18 @@ export function createSessionManager(options: SessionManagerOptions) {
     return undefined;
   }
 
-  async function authenticate(token: string, via: Via, client: Client, background: (work: Promise<unknown>) => void): Promise<Authentication> {
-    if (!isTokenShaped(token)) return { status: "invalid", reason: "malformed" };
-    const tokenHash = await hashToken(token);
+  /**
+   * Checks a presented token. `tokenHash` is computed by the caller, so the
+   * store look-up is issued at once, in the same tick as whatever the caller
+   * sends alongside it (the rate limiter's check: one round trip).
+   */
+  async function authenticate(
+    credential: { token: string; tokenHash?: string; via: Via },
+    client: Client,
+    background: (work: Promise<unknown>) => void,
+  ): Promise<Authentication> {
+    const { token, tokenHash, via } = credential;
+    if (!isTokenShaped(token) || tokenHash === undefined) return { status: "invalid", reason: "malformed" };
     let found;
     try {
       found = await store.lookup(tokenHash);

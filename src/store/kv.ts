@@ -1,3 +1,4 @@
+import { utf8 } from "../util/encoding";
 import { KEY } from "./keys";
 import { asSessionRecord, asTokenRecord, parseJson } from "./record";
 import { CorruptRecordError, type SessionRecord, type SessionStore, StoreUnavailableError, type Ttl } from "./types";
@@ -6,6 +7,11 @@ import { CorruptRecordError, type SessionRecord, type SessionStore, StoreUnavail
 const KV_MIN_TTL_SECONDS = 60;
 
 const ttlSeconds = (ttl: Ttl) => Math.max(KV_MIN_TTL_SECONDS, Math.ceil(ttl / 1_000));
+
+/** KV refuses keys over 512 bytes (with an error, not a miss); no such key was ever written. */
+const KV_MAX_KEY_BYTES = 512;
+
+const storable = (key: string) => utf8(key).byteLength <= KV_MAX_KEY_BYTES;
 
 /**
  * The Cloudflare KV backend. KV is eventually consistent: a write is visible at
@@ -26,7 +32,8 @@ export function createKvStore(kv: KVNamespace): SessionStore {
     }
   };
   const put = (key: string, value: unknown, ttl: Ttl) => kv.put(key, JSON.stringify(value), { expirationTtl: ttlSeconds(ttl) });
-  const getSession = async (sid: string) => asSessionRecord(parseJson(await kv.get(KEY.session(sid)))) ?? null;
+  // `get` takes a sid from a URL (`DELETE /_gate/sessions/:sid`): an overlong one is unknown, not an outage.
+  const getSession = async (sid: string) => (storable(KEY.session(sid)) ? (asSessionRecord(parseJson(await kv.get(KEY.session(sid)))) ?? null) : null);
 
   return {
     lookup: (tokenHash) =>
@@ -53,8 +60,15 @@ export function createKvStore(kv: KVNamespace): SessionStore {
       guard(async () => {
         await put(KEY.token(session.tokenHash), { sid: session.sid, gen: session.gen }, ttl);
         await put(KEY.session(session.sid), session, ttl);
+        return true;
       }),
-    update: (session, ttl) => guard(() => put(KEY.session(session.sid), session, ttl)),
+    update: (session, ttl) =>
+      guard(async () => {
+        // No compare-and-set in KV: re-reading first keeps a touch that lost a race (to a
+        // rotation or a revocation seen here) from rolling the session back or re-creating it.
+        const current = await getSession(session.sid);
+        if (current?.gen === session.gen) await put(KEY.session(session.sid), session, ttl);
+      }),
     revoke: (sid, sub, ttl) =>
       guard(async () => {
         // The mark goes first and nothing ever overwrites it: a rotation or touch racing

@@ -51,9 +51,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}) {
     async rotate(session, ttl) {
       write(KEY.token(session.tokenHash), { sid: session.sid, gen: session.gen }, ttl);
       write(KEY.session(session.sid), session, ttl);
+      return true;
     },
     async update(session, ttl) {
-      write(KEY.session(session.sid), session, ttl);
+      if ((await store.get(session.sid))?.gen === session.gen) write(KEY.session(session.sid), session, ttl);
     },
     async revoke(sid, sub, ttl) {
       write(KEY.revoked(sid), 1, ttl);

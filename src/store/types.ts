@@ -61,9 +61,18 @@ export interface SessionStore {
   get(sid: string): Promise<SessionRecord | null>;
   /** Writes a new session, its first token and its entry in the user's index. */
   create(session: SessionRecord, ttl: Ttl): Promise<void>;
-  /** Writes the pointer of a new token generation, then the session that names it. */
-  rotate(session: SessionRecord, ttl: Ttl): Promise<void>;
-  /** Rewrites a session in place (last use). */
+  /**
+   * Writes the pointer of a new token generation, then the session that names
+   * it. Resolves `false` when the backend can tell the write must not happen
+   * (Redis: the session was revoked or moved on meanwhile); KV cannot tell and
+   * always writes, which its revocation mark makes safe.
+   */
+  rotate(session: SessionRecord, ttl: Ttl): Promise<boolean>;
+  /**
+   * Rewrites a session in place (last use), only while the stored session has
+   * the same generation: a touch never rolls back a rotation nor re-creates a
+   * revoked (deleted) session. Atomic in Redis; a read-then-write in KV.
+   */
   update(session: SessionRecord, ttl: Ttl): Promise<void>;
   /** Marks a session revoked for `ttl`, and removes it and its index entry. */
   revoke(sid: string, sub: string, ttl: Ttl): Promise<void>;

@@ -7,6 +7,9 @@ import { deriveKeys } from "../../src/session/keys";
 import { createKvStore } from "../../src/store/kv";
 import { createMemoryStore } from "../../src/store/memory";
 import type { SessionStore } from "../../src/store/types";
+import type { LimiterBackend } from "../../src/ratelimit/types";
+import { createBindingLimiters } from "../../src/ratelimit/binding";
+import { createMemoryLimiters } from "../../src/ratelimit/memory";
 import type { LogEvent } from "../../src/log";
 import { createRecordingOrigin } from "./origin";
 
@@ -39,6 +42,8 @@ export interface TestGateOptions {
   env?: Partial<Env>;
   /** The backend: real miniflare KV (default) or the in-memory store. */
   store?: "kv" | "memory" | SessionStore;
+  /** The rate limiting backend; default: the Workers Rate Limiting bindings for KV, memory otherwise. */
+  limits?: LimiterBackend;
   /** Shares a clock with another test gate: two gates over one store behave like two isolates. */
   clock?: TestClock;
 }
@@ -74,9 +79,11 @@ export async function createTestGate(options: TestGateOptions = {}) {
   if (!parsed.ok) throw new Error(`test config is invalid:\n${parsed.problems.join("\n")}`);
   const store =
     options.store === "memory" ? createMemoryStore({ now }) : typeof options.store === "object" ? options.store : createKvStore(env.SESSIONS as KVNamespace);
+  const limits = options.limits ?? (options.store === undefined || options.store === "kv" ? createBindingLimiters(gateEnv) : createMemoryLimiters(now));
   const app = createApp({
     config: parsed.config,
     store,
+    limits,
     keys: await deriveKeys(parsed.config.secrets.gate),
     now,
     log: (event, fields = {}) => void logs.push({ event, ...fields }),

@@ -1,0 +1,17 @@
+import type { LimiterBackend } from "./types";
+
+/** A fixed-window limiter in memory on an injected clock, for unit tests only. */
+export function createMemoryLimiters(now: () => number = Date.now): LimiterBackend {
+  const windows = new Map<string, { count: number; reset: number }>();
+  return {
+    async limit(limiter, key) {
+      const id = `${limiter.name}:${key}`;
+      let window = windows.get(id);
+      if (!window || window.reset <= now()) windows.set(id, (window = { count: 0, reset: now() + limiter.period }));
+      window.count += 1;
+      const success = window.count <= limiter.limit;
+      return { success, limit: limiter.limit, remaining: Math.max(0, limiter.limit - window.count), resetIn: window.reset - now() };
+    },
+    peek: () => undefined,
+  };
+}

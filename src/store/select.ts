@@ -1,0 +1,29 @@
+import { Redis } from "@upstash/redis/cloudflare";
+import type { Env } from "../config/env";
+import type { Config } from "../config/types";
+import type { LimiterBackend } from "../ratelimit/types";
+import type { SessionStore } from "./types";
+import { createKvStore } from "./kv";
+import { createRedisStore } from "./redis";
+import { createUpstashLimiters } from "../ratelimit/upstash";
+import { createBindingLimiters } from "../ratelimit/binding";
+
+/**
+ * The session store and the rate limiting backend for `SESSION_STORE`:
+ * KV with Workers Rate Limiting bindings, or one Upstash Redis client shared
+ * by the store and @upstash/ratelimit, auto-pipelined so that they share round trips.
+ */
+export function selectBackends(config: Config, env: Env): { store: SessionStore; limits: LimiterBackend } {
+  if (config.store === "kv") return { store: createKvStore(env.SESSIONS!), limits: createBindingLimiters(env) };
+  const redis = new Redis({
+    url: env.UPSTASH_REDIS_REST_URL!,
+    token: env.UPSTASH_REDIS_REST_TOKEN!,
+    enableAutoPipelining: true,
+    // Values are parsed and checked by the store itself (store/record.ts), never trusted as JSON.
+    automaticDeserialization: false,
+    enableTelemetry: false,
+    // An outage answers 503 quickly instead of hanging the request in retries.
+    retry: { retries: 1, backoff: () => 50 },
+  });
+  return { store: createRedisStore(redis), limits: createUpstashLimiters(redis, config.rateLimits.values()) };
+}

@@ -1,0 +1,15 @@
+import type { Env as GateBindings } from "../src/config/env";
+
+declare global {
+  namespace Cloudflare {
+    /** The bindings tests get from `cloudflare:test`: wrangler.toml plus vitest.config.ts's test secrets. */
+    interface Env extends GateBindings {
+      SESSIONS: KVNamespace;
+      GATE_SECRET: string;
+      GATE_ORIGIN_SECRET: string;
+      GATE_ADMIN_TOKEN: string;
+    }
+  }
+}
+
+export {};
