@@ -12,7 +12,14 @@ export default defineConfig({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
-      miniflare: { bindings: TEST_SECRETS },
+      miniflare: {
+        bindings: TEST_SECRETS,
+        // Small limits for rate limiting tests, on top of wrangler.toml's bindings.
+        ratelimits: {
+          RATE_LIMIT_TIGHT: { simple: { limit: 3, period: 10 } },
+          RATE_LIMIT_TIGHT_LOGIN: { simple: { limit: 2, period: 60 } },
+        },
+      },
     }),
   ],
   test: {

@@ -1,0 +1,312 @@
+// The demo origin: a plain Node HTTP server that Gatehouse stands in front of
+// during `npm start`. It never sees a session token. It tells the gate who
+// logged in (the `X-Gate-Login` response header, a JWT signed with
+// GATE_ORIGIN_SECRET) and reads who is calling from the gate's `X-Gate-*`
+// request headers.
+//
+// DEMO ONLY: any non-empty password is accepted, and the identity headers are
+// trusted because this server listens on 127.0.0.1 behind the gate. A real
+// origin must be reachable only through the gate (or verify X-Gate-Assertion).
+import { createServer } from "node:http";
+import { pathToFileURL } from "node:url";
+import { SignJWT } from "jose";
+import { DEV_VARS_PATH, readDevVars } from "../scripts/dev-vars.mjs";
+
+const PORT = Number(process.env.DEMO_PORT ?? 8788);
+const HOST = process.env.DEMO_HOST ?? "127.0.0.1";
+/** `X-Gate-Login` lives 60 s: long enough to reach the gate, short enough to be useless if it leaks. */
+const LOGIN_TTL_SECONDS = 60;
+const MAX_FORM_BYTES = 16 * 1024;
+const DEFAULT_NEXT = "/dashboard";
+/** The headers the dashboard shows, in this order; any other `x-gate-*` header follows. */
+const SHOWN_HEADERS = [
+  "x-gate-user",
+  "x-gate-session",
+  "x-gate-roles",
+  "x-gate-auth-time",
+  "x-gate-assertion",
+  "x-request-id",
+  "x-forwarded-for",
+  "x-forwarded-proto",
+  "x-forwarded-host",
+];
+
+/** GATE_ORIGIN_SECRET from the environment, else from `.dev.vars` at the repository root. */
+function originSecret() {
+  const secret = process.env.GATE_ORIGIN_SECRET || readDevVars()?.GATE_ORIGIN_SECRET;
+  if (!secret) {
+    throw new Error(`GATE_ORIGIN_SECRET is not set and ${DEV_VARS_PATH} has none; run \`npm start\` once to create it`);
+  }
+  // The gate verifies with the secret's UTF-8 bytes (src/proxy/instructions.ts), so sign with the same.
+  return new TextEncoder().encode(secret);
+}
+
+/** Escapes text for HTML element content and quoted attribute values. */
+export function escapeHtml(value) {
+  return String(value).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+/**
+ * A local path to return to after login: one leading "/", not "//" or "/\"
+ * (which browsers read as another host), visible ASCII only (no CR/LF, tabs
+ * or spaces that could bend the Location header or be stripped into "//").
+ */
+export function safeNext(value) {
+  return typeof value === "string" && /^\/(?![/\\])[\x21-\x7e]*$/.test(value) ? value : DEFAULT_NEXT;
+}
+
+/** A `sub` the gate accepts: visible ASCII, 1–256 characters (src/session/login.ts); we keep it short. */
+function validUsername(value) {
+  return /^[\x21-\x7e](?:[\x20-\x7e]{0,62}[\x21-\x7e])?$/.test(value);
+}
+
+/** Signs the `X-Gate-Login` assertion the gate turns into a session (contract §3). */
+export async function loginJwt(secret, sub, roles) {
+  const iat = Math.floor(Date.now() / 1000);
+  return new SignJWT({ roles })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject(sub)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + LOGIN_TTL_SECONDS)
+    .sign(secret);
+}
+
+const CSS = `
+  :root { color-scheme: light dark; --fg: #1d2330; --muted: #5b6475; --bg: #f5f6f8; --card: #fff; --line: #dde1e8; --accent: #2f5fd0; --warn: #b3541e; }
+  @media (prefers-color-scheme: dark) { :root { --fg: #e6e8ee; --muted: #9aa3b5; --bg: #14171d; --card: #1d212a; --line: #2e3441; --accent: #7ea2ff; --warn: #f0a070; } }
+  * { box-sizing: border-box; }
+  body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
+  header { background: var(--card); border-bottom: 1px solid var(--line); }
+  header div, main { max-width: 860px; margin: 0 auto; padding: 14px 20px; }
+  header div { display: flex; gap: 18px; align-items: center; }
+  header strong { margin-right: auto; }
+  a { color: var(--accent); }
+  main { padding-top: 28px; }
+  .card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 20px 24px; margin-bottom: 20px; }
+  h1 { font-size: 1.6rem; margin: 0 0 12px; }
+  h2 { font-size: 1.2rem; margin: 0 0 10px; }
+  .muted { color: var(--muted); }
+  .note { border-left: 4px solid var(--warn); padding: 8px 12px; background: color-mix(in srgb, var(--warn) 10%, transparent); border-radius: 4px; }
+  table { border-collapse: collapse; width: 100%; font-size: 0.92rem; }
+  th, td { text-align: left; padding: 8px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
+  th { white-space: nowrap; font-weight: 600; }
+  td code { word-break: break-all; }
+  code { font: 0.9em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+  label { display: block; margin: 12px 0 4px; font-weight: 600; }
+  label.check { font-weight: normal; display: flex; gap: 8px; align-items: center; }
+  input[type=text], input[type=password] { width: 100%; max-width: 360px; padding: 8px 10px; font: inherit; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); color: var(--fg); }
+  button { font: inherit; padding: 8px 16px; border-radius: 6px; border: 1px solid var(--accent); background: var(--accent); color: #fff; cursor: pointer; }
+  button.secondary { background: transparent; color: var(--accent); }
+  form.inline { display: inline; }
+  .actions { display: flex; gap: 10px; flex-wrap: wrap; margin-top: 16px; }
+  .error { color: var(--warn); font-weight: 600; }
+`;
+
+/** The page frame: a header with links, then the body. */
+function page(title, body, who) {
+  const user = who ? `<span class="muted">signed in as <strong>${escapeHtml(who)}</strong></span>` : "";
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · Gatehouse demo</title>
+<link rel="icon" href="data:,">
+<style>${CSS}</style>
+</head>
+<body>
+<header><div><strong>Gatehouse demo origin</strong><a href="/">Home</a><a href="/dashboard">Dashboard</a><a href="/admin/">Admin</a>${user}</div></header>
+<main>
+${body}
+</main>
+</body>
+</html>
+`;
+}
+
+function send(res, status, html, headers = {}) {
+  res.writeHead(status, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", ...headers });
+  res.end(html);
+}
+
+function logoutButtons() {
+  return `<div class="actions">
+  <form class="inline" method="post" action="/_gate/logout"><button type="submit">Log out</button></form>
+  <form class="inline" method="post" action="/logout-everywhere"><button class="secondary" type="submit">Log out everywhere</button></form>
+</div>`;
+}
+
+function home(req) {
+  const who = req.headers["x-gate-user"];
+  const status = who
+    ? `<p>You have a session as <strong>${escapeHtml(who)}</strong>.</p>\n${logoutButtons()}`
+    : `<p>You are not signed in. <a href="/login">Log in</a> with any name and any non-empty password.</p>`;
+  return page("Home", `<div class="card">
+<h1>A session gate in front of this server</h1>
+<p>This page is <em>public</em>. Everything else is behind <strong>Gatehouse</strong>, a Cloudflare Worker
+running locally with <code>wrangler dev</code> on <code>:8787</code>. This origin (plain Node on <code>:8788</code>)
+never sees a session token: the gate checks the cookie and passes who you are in <code>X-Gate-*</code> headers.</p>
+${status}
+</div>
+<div class="card">
+<h2>Try it</h2>
+<ul>
+  <li><a href="/dashboard">/dashboard</a>: needs a session; shows the identity headers the gate sent.</li>
+  <li><a href="/admin/">/admin/</a>: needs the <code>admin</code> role and a login less than 10 minutes old.</li>
+  <li><a href="/login">/login</a>: the origin's login form. On success it answers with <code>X-Gate-Login</code>, and the gate sets the cookie.</li>
+  <li><a href="/_gate/session">/_gate/session</a>: the gate's own view of your session (JSON).</li>
+  <li><a href="/logout-everywhere">/logout-everywhere</a>: the origin ends every session of the user with <code>X-Gate-Logout: user</code>.</li>
+</ul>
+</div>`, who);
+}
+
+function loginForm(url, req, error = "") {
+  const next = safeNext(url.searchParams.get("next") ?? undefined);
+  const reauth = url.searchParams.get("reauth") === "1";
+  const who = req.headers["x-gate-user"];
+  return page("Log in", `<div class="card">
+<h1>Log in</h1>
+${reauth ? `<p class="note">This page needs a <strong>fresh login</strong>: your last one is too old. Please log in again.</p>` : ""}
+${error ? `<p class="error">${escapeHtml(error)}</p>` : ""}
+<p class="note">Demo only: any user name and any non-empty password are accepted.</p>
+<form method="post" action="/login">
+  <input type="hidden" name="next" value="${escapeHtml(next)}">
+  <label for="username">User name</label>
+  <input id="username" name="username" type="text" autocomplete="username" required maxlength="64" value="${escapeHtml(who ?? "")}">
+  <label for="password">Password</label>
+  <input id="password" name="password" type="password" autocomplete="current-password" required>
+  <label class="check"><input type="checkbox" name="admin" value="1"> Give me the <code>admin</code> role</label>
+  <div class="actions"><button type="submit">Log in</button></div>
+</form>
+<p class="muted">After login you go to <code>${escapeHtml(next)}</code>.</p>
+</div>`, who);
+}
+
+function dashboard(req) {
+  const rows = [...SHOWN_HEADERS, ...Object.keys(req.headers).filter((name) => name.startsWith("x-gate-") && !SHOWN_HEADERS.includes(name)).sort()]
+    .map((name) => {
+      const value = req.headers[name];
+      const cell = value === undefined ? `<span class="muted">(not sent)</span>` : `<code>${escapeHtml(value)}</code>`;
+      return `<tr><th>${escapeHtml(name)}</th><td>${cell}</td></tr>`;
+    })
+    .join("\n");
+  const authTime = Number(req.headers["x-gate-auth-time"]);
+  const when = Number.isFinite(authTime) && authTime > 0 ? new Date(authTime * 1000).toISOString() : "unknown";
+  return page("Dashboard", `<div class="card">
+<h1>Dashboard</h1>
+<p>Only a request with a valid session gets here. These are the request headers the gate set; it removes
+any the browser sent with the same names, so the origin can trust them. Logged in at <code>${escapeHtml(when)}</code>.</p>
+<table>
+${rows}
+</table>
+${logoutButtons()}
+</div>`, req.headers["x-gate-user"]);
+}
+
+function adminPage(req) {
+  return page("Admin", `<div class="card">
+<h1>Admin</h1>
+<p>The gate let you in because your session has the <code>admin</code> role (<code>X-Gate-Roles: ${escapeHtml(req.headers["x-gate-roles"] ?? "")}</code>)
+and your login is less than 10 minutes old (<code>fresh = "10m"</code> in <code>wrangler.toml</code>).
+The origin did no checking of its own.</p>
+${logoutButtons()}
+</div>`, req.headers["x-gate-user"]);
+}
+
+function logoutEverywherePage(req) {
+  return page("Log out everywhere", `<div class="card">
+<h1>Log out everywhere</h1>
+<p>The button below posts to the origin, which answers with <code>X-Gate-Logout: user</code>. The gate removes that
+header and ends <em>every</em> session of <strong>${escapeHtml(req.headers["x-gate-user"] ?? "this user")}</strong>, in all browsers.
+(A plain link would make logout a GET that any site could trigger, so it is a form.)</p>
+<form method="post" action="/logout-everywhere"><button type="submit">Log out everywhere</button></form>
+</div>`, req.headers["x-gate-user"]);
+}
+
+/** Reads a small form-urlencoded body; `undefined` when it is too large or of another type. */
+async function readForm(req) {
+  const type = (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
+  if (type !== "application/x-www-form-urlencoded") return undefined;
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > MAX_FORM_BYTES) return undefined;
+    chunks.push(chunk);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
+}
+
+async function login(req, res, url, secret) {
+  const form = await readForm(req);
+  if (!form) return send(res, 400, page("Bad request", `<div class="card"><h1>Bad request</h1><p>Expected a small HTML form.</p></div>`));
+  const username = (form.get("username") ?? "").trim();
+  const password = form.get("password") ?? "";
+  const next = safeNext(form.get("next") ?? undefined);
+  const retry = new URL(`/login?next=${encodeURIComponent(next)}`, url);
+  if (!validUsername(username)) return send(res, 400, loginForm(retry, req, "Enter a user name of 1 to 64 visible ASCII characters."));
+  if (password === "") return send(res, 400, loginForm(retry, req, "Enter a password (any non-empty one will do)."));
+  const roles = form.get("admin") ? ["user", "admin"] : ["user"];
+  const jwt = await loginJwt(secret, username, roles);
+  res.writeHead(303, { Location: next, "X-Gate-Login": jwt, "Cache-Control": "no-store" });
+  res.end();
+}
+
+function logoutEverywhere(res) {
+  res.writeHead(303, { Location: "/", "X-Gate-Logout": "user", "Cache-Control": "no-store" });
+  res.end();
+}
+
+function notFound(req) {
+  return page("Not found", `<div class="card"><h1>Not found</h1><p>Nothing at <code>${escapeHtml(req.url)}</code>. <a href="/">Home</a></p></div>`, req.headers["x-gate-user"]);
+}
+
+/** Routes one request. Method checks are explicit so a stray POST gets 405, not a page. */
+async function handle(req, res, secret) {
+  const url = new URL(req.url ?? "/", "http://origin.invalid");
+  const path = url.pathname.replace(/(.)\/$/, "$1");
+  const method = req.method === "HEAD" ? "GET" : req.method;
+  const routes = {
+    "/": { GET: () => send(res, 200, home(req)) },
+    "/login": { GET: () => send(res, 200, loginForm(url, req)), POST: () => login(req, res, url, secret) },
+    "/dashboard": { GET: () => send(res, 200, dashboard(req)) },
+    "/admin": { GET: () => send(res, 200, adminPage(req)) },
+    "/logout-everywhere": { GET: () => send(res, 200, logoutEverywherePage(req)), POST: () => logoutEverywhere(res) },
+  };
+  const route = routes[path];
+  if (!route) return send(res, 404, notFound(req));
+  const handler = route[method];
+  if (!handler) return send(res, 405, page("Method not allowed", `<div class="card"><h1>Method not allowed</h1></div>`), { Allow: Object.keys(route).join(", ") });
+  return handler();
+}
+
+/** Starts the demo origin; resolves with the listening server. */
+export function startOrigin({ port = PORT, host = HOST } = {}) {
+  const secret = originSecret();
+  const server = createServer((req, res) => {
+    const started = Date.now();
+    res.on("finish", () => {
+      const user = req.headers["x-gate-user"] ? ` user=${req.headers["x-gate-user"]}` : "";
+      console.log(`${req.method} ${req.url} → ${res.statusCode} (${Date.now() - started} ms)${user}`);
+    });
+    handle(req, res, secret).catch((error) => {
+      console.error(error);
+      if (!res.headersSent) send(res, 500, page("Error", `<div class="card"><h1>Origin error</h1></div>`));
+      else res.destroy();
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      console.log(`demo origin listening on http://${host}:${port}`);
+      resolve(server);
+    });
+  });
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  startOrigin().catch((error) => {
+    console.error(error.message);
+    process.exit(1);
+  });
+}
