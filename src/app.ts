@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import type { Config } from "./config/types";
 import type { GateEnv } from "./http/context";
 import type { Logger } from "./log";
-import type { SessionStore } from "./store/types";
+import { type SessionStore, StoreUnavailableError } from "./store/types";
 import type { GateKeys } from "./session/keys";
 import { GateError, errorResponse } from "./errors";
 import { createSessionManager } from "./session/manager";
@@ -11,7 +11,7 @@ import { prepare, routingPath } from "./http/prepare";
 import { admit } from "./http/admit";
 import type { LimiterBackend } from "./ratelimit/types";
 import { csrfGuard } from "./http/csrf";
-import { enforcePolicy } from "./policy/enforce";
+import { STORE_RETRY_AFTER, enforcePolicy } from "./policy/enforce";
 import { forward } from "./proxy/forward";
 import { selfService } from "./endpoints/self";
 import { health } from "./endpoints/health";
@@ -41,6 +41,10 @@ export function createApp(deps: GateDeps) {
 
   app.onError((error, c) => {
     if (error instanceof GateError) return errorResponse(error);
+    if (error instanceof StoreUnavailableError) {
+      log("store.error", { operation: "endpoint", error: error.message, request_id: c.get("requestId") });
+      return errorResponse(new GateError("unavailable", { "Retry-After": STORE_RETRY_AFTER }));
+    }
     log("request.rejected", { reason: "internal_error", error: String(error), request_id: c.get("requestId") });
     return errorResponse(new GateError("internal_error"));
   });

@@ -112,7 +112,7 @@ function readSecret(problems: Problems, key: string, value: unknown, required: b
 
 function readLoginPath(problems: Problems, value: unknown): string {
   if (value === undefined) return "/login";
-  if (typeof value === "string" && /^\/(?![/\\])[^\s?#]*$/.test(value)) return value;
+  if (typeof value === "string" && /^\/(?![/\\])[\x21-\x22\x24-\x3e\x40-\x7e]*$/.test(value)) return value;
   problems.add("GATE.login_path", `expected a path on this host such as "/login", got ${show(value)}`);
   return "/login";
 }

@@ -37,6 +37,7 @@ function parseRoute(
   const raw = readTable(problems, key, value, ROUTE_KEYS);
   const pattern = compilePattern(problems, `${key}.path`, raw.path);
   const methods = readStrings(problems, `${key}.methods`, raw.methods);
+  if (methods?.length === 0) problems.add(`${key}.methods`, "is empty: the route could never match (leave it out to match every method)");
   for (const method of methods ?? []) {
     if (!METHOD.test(method)) problems.add(`${key}.methods`, `expected upper-case HTTP methods such as "GET", got ${show(method)}`);
   }
@@ -48,12 +49,14 @@ function parseRoute(
   if (audience !== undefined && (typeof audience !== "string" || audience.length === 0)) {
     problems.add(`${key}.audience`, `expected a non-empty string, got ${show(audience)}`);
   }
+  const roles = readStrings(problems, `${key}.roles`, raw.roles);
+  if (roles?.length === 0) problems.add(`${key}.roles`, "is empty: nobody could pass (leave it out to admit any session)");
   const route: Route = {
     path: String(raw.path),
     pattern: pattern!,
     methods: methods && new Set(methods),
     access: readChoice(problems, `${key}.access`, raw.access, ACCESS, "session"),
-    roles: readStrings(problems, `${key}.roles`, raw.roles),
+    roles,
     fresh: raw.fresh === undefined ? undefined : readDuration(problems, `${key}.fresh`, raw.fresh, "1m"),
     rateLimit: typeof rateLimit === "string" ? rateLimit : undefined,
     csrf: readBoolean(problems, `${key}.csrf`, raw.csrf, true),

@@ -21,11 +21,15 @@ export interface AdmitOptions {
 
 type Credential = { token: string; via: Via; tokenHash?: string };
 
-/** The credential a request presents: a bearer token wins over the cookie (API clients). */
+/**
+ * The credential a request presents: a gate bearer token wins over the cookie
+ * (API clients). A bearer that is not token-shaped (the origin's own JWT, say)
+ * is not the gate's: it passes to the origin untouched and the cookie still counts.
+ */
 function credentialOf(c: Context<GateEnv>, cookieName: string): Credential | "duplicate" | undefined {
   if (/^\/_gate\/admin(\/|$)/.test(c.get("path"))) return undefined; // the admin API's bearer is not a session token
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "");
-  if (bearer) return { token: bearer[1], via: "bearer" };
+  if (bearer && isTokenShaped(bearer[1])) return { token: bearer[1], via: "bearer" };
   const cookie = readSessionCookie(c.req.header("cookie") ?? null, cookieName);
   if (cookie.kind === "duplicate") return "duplicate";
   return cookie.kind === "one" ? { token: cookie.value, via: "cookie" } : undefined;

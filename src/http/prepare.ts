@@ -27,9 +27,16 @@ export function prepare(routes: readonly Route[], log: Logger): MiddlewareHandle
       log("request.rejected", { reason: normalized.reason, request_id: c.get("requestId") });
       throw new GateError("bad_request");
     }
+    const route = findRoute(routes, c.req.method, normalized.match) ?? DEFAULT_ROUTE;
+    // An origin that keeps `;parameters` reads another path than one that cuts them;
+    // when the two readings fall under different routes, neither can be trusted.
+    if (normalized.match !== normalized.path && (findRoute(routes, c.req.method, normalized.path) ?? DEFAULT_ROUTE) !== route) {
+      log("request.rejected", { reason: "ambiguous_path_parameters", request_id: c.get("requestId") });
+      throw new GateError("bad_request");
+    }
     c.set("path", normalized.path);
     c.set("matchPath", normalized.match);
-    c.set("route", findRoute(routes, c.req.method, normalized.match) ?? DEFAULT_ROUTE);
+    c.set("route", route);
     await next();
   };
 }

@@ -31,7 +31,8 @@ export async function readOriginInstructions(c: Context<GateEnv>, response: Resp
   const loggingIn = verified?.ok === true;
   try {
     if (current && (logout === "user" || logout === "session" || loggingIn)) {
-      if (logout === "user") await sessions.revokeUser(current.sub, "logout_user");
+      // The current session is revoked by name too: on KV the user index may not list it yet.
+      if (logout === "user") await Promise.all([sessions.revokeUser(current.sub, "logout_user"), sessions.revoke(current, "logout_user")]);
       else await sessions.revoke(current, loggingIn && logout === undefined ? "login_replaced" : "logout");
       c.set("sessionCookie", clearedCookie(config.cookie));
     } else if (logout !== undefined && logout !== "session" && logout !== "user") {

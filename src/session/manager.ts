@@ -54,7 +54,7 @@ export const touchInterval = (idleTimeout: number) => Math.min(MAX_TOUCH_INTERVA
 export function createSessionManager(options: SessionManagerOptions) {
   const { config, store, keys, now, log } = options;
   const policy = config.session;
-  const inflight = new Map<string, Promise<boolean>>();
+  const inflight = new Map<string, Promise<SessionRecord | undefined>>();
   const remaining = (session: SessionRecord) => session.expiresAt - now();
 
   async function revoke(session: Pick<SessionRecord, "sid" | "sub"> & Partial<SessionRecord>, reason: string): Promise<void> {
@@ -62,22 +62,25 @@ export function createSessionManager(options: SessionManagerOptions) {
     log("session.revoked", { sid: session.sid, sub: session.sub, reason });
   }
 
-  /** Rotates once per isolate however many requests race; the successor is deterministic anyway. */
-  function rotate(session: SessionRecord, successor: string): Promise<boolean> {
+  /**
+   * Rotates once per isolate however many requests race; the successor is
+   * deterministic anyway. Resolves the rotated session, or `undefined` when the
+   * rotation was not written (the current token then stays valid).
+   */
+  function rotate(session: SessionRecord, successor: string): Promise<SessionRecord | undefined> {
     const key = `${session.sid}:${session.gen}`;
     let pending = inflight.get(key);
     if (!pending) {
       pending = (async () => {
         const time = now();
         const next = { ...session, gen: session.gen + 1, tokenHash: await hashToken(successor), rotatedAt: time, lastSeenAt: time };
-        if (!(await store.rotate(next, remaining(session)))) return false;
+        if (!(await store.rotate(next, remaining(session)))) return undefined;
         log("session.rotated", { sid: session.sid, sub: session.sub, gen: next.gen });
-        return true;
+        return next;
       })()
         .catch((error: unknown) => {
-          // The request is still served with the current token, which stays valid.
           log("store.error", { operation: "rotate", sid: session.sid, error: String(error) });
-          return false;
+          return undefined;
         })
         .finally(() => setTimeout(() => inflight.delete(key), 1_000));
       inflight.set(key, pending);
@@ -155,16 +158,21 @@ export function createSessionManager(options: SessionManagerOptions) {
     return false;
   }
 
-  /** Rotates a cookie session that is due, or records its use when the last record is stale enough. */
+  /**
+   * Rotates a cookie session that is due, or records its use when the last
+   * record is stale enough (after the response). Returns the session as it now
+   * stands, so what the request reports (`idle_expires_at`) is current.
+   */
   async function refresh(session: SessionRecord, token: string, via: Via, background: (work: Promise<unknown>) => void): Promise<Authentication> {
     const time = now();
     if (via === "cookie" && session.rotates && time >= session.rotatedAt + policy.rotateEvery) {
       const successor = await successorOf(token, keys.rotation);
-      if (await rotate(session, successor)) return { status: "valid", session, via, token, setToken: successor };
+      const rotated = await rotate(session, successor);
+      if (rotated) return { status: "valid", session: rotated, via, token, setToken: successor };
     } else if (time - session.lastSeenAt >= touchInterval(session.idleTimeout ?? policy.idleTimeout)) {
-      background(
-        store.update({ ...session, lastSeenAt: time }, remaining(session)).catch((error: unknown) => log("store.error", { operation: "touch", sid: session.sid, error: String(error) })),
-      );
+      const touched = { ...session, lastSeenAt: time };
+      background(store.update(touched, remaining(session)).catch((error: unknown) => log("store.error", { operation: "touch", sid: session.sid, error: String(error) })));
+      return { status: "valid", session: touched, via, token };
     }
     return { status: "valid", session, via, token };
   }

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { cookie, createTestGate, tokenFrom } from "../helpers/gate";
+import { env } from "cloudflare:test";
+import { ADMIN_TOKEN, cookie, createTestGate, tokenFrom } from "../helpers/gate";
+import { createKvStore } from "../../src/store/kv";
+import { type SessionStore, StoreUnavailableError } from "../../src/store/types";
 
 const sameOrigin = (token: string) => ({ ...cookie(token), "Sec-Fetch-Site": "same-origin" });
 
@@ -91,5 +94,34 @@ describe("revocation and self-service", () => {
     expect(response.status).toBe(204);
     expect(response.headers.get("clear-site-data")).toBe('"cookies"');
     expect(response.headers.getSetCookie()).toEqual(["__Host-session=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax"]);
+  });
+});
+
+describe("the gate's endpoints during a store outage", () => {
+  it("answer 503 unavailable with Retry-After, never 500", async () => {
+    const kv = createKvStore(env.SESSIONS);
+    let down = false;
+    const fail = () => Promise.reject(new StoreUnavailableError("KV: down"));
+    const flaky: SessionStore = {
+      ...kv,
+      listUser: (sub) => (down ? fail() : kv.listUser(sub)),
+      get: (sid) => (down ? fail() : kv.get(sid)),
+      revoke: (sid, sub, ttl) => (down ? fail() : kv.revoke(sid, sub, ttl)),
+    };
+    const gate = await createTestGate({ store: flaky });
+    const token = await gate.login("rev-outage");
+    down = true;
+    for (const [method, path] of [
+      ["GET", "/_gate/sessions"],
+      ["DELETE", "/_gate/sessions/some-sid"],
+      ["POST", "/_gate/logout"],
+    ]) {
+      const response = await gate.request(path, { method, headers: sameOrigin(token) });
+      expect(response.status, `${method} ${path}`).toBe(503);
+      expect(await response.json()).toEqual({ error: "unavailable" });
+      expect(response.headers.get("retry-after")).toBe("5");
+    }
+    const admin = await gate.request("/_gate/admin/users/rev-outage/sessions", { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(admin.status).toBe(503);
   });
 });
