@@ -24,5 +24,7 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
+    // A throwaway redis-server behind an Upstash-compatible REST bridge (test/redis/).
+    globalSetup: ["./test/redis/global-setup.ts"],
   },
 });

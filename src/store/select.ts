@@ -8,6 +8,9 @@ import { createRedisStore } from "./redis";
 import { createUpstashLimiters } from "../ratelimit/upstash";
 import { createBindingLimiters } from "../ratelimit/binding";
 
+/** How long one request to Upstash may take before the store counts as unreachable. */
+export const REDIS_TIMEOUT_MS = 2_000;
+
 /**
  * The session store and the rate limiting backend for `SESSION_STORE`:
  * KV with Workers Rate Limiting bindings, or one Upstash Redis client shared
@@ -24,6 +27,9 @@ export function selectBackends(config: Config, env: Env): { store: SessionStore;
     enableTelemetry: false,
     // An outage answers 503 quickly instead of hanging the request in retries.
     retry: { retries: 1, backoff: () => 50 },
+    // A function, not a signal: the client then rejects on timeout (a bare signal makes
+    // it invent a 200 "Aborted" answer), and each request gets a fresh timer.
+    signal: () => AbortSignal.timeout(REDIS_TIMEOUT_MS),
   });
   return { store: createRedisStore(redis), limits: createUpstashLimiters(redis, config.rateLimits.values()) };
 }

@@ -1,4 +1,6 @@
 import { env } from "cloudflare:test";
+import { inject } from "vitest";
+import { selectBackends } from "../../src/store/select";
 import { SignJWT } from "jose";
 import { createApp } from "../../src/app";
 import { parseConfig } from "../../src/config/parse";
@@ -40,8 +42,14 @@ export interface TestGateOptions {
   gate?: Record<string, unknown>;
   /** Replaces environment variables. */
   env?: Partial<Env>;
-  /** The backend: real miniflare KV (default) or the in-memory store. */
-  store?: "kv" | "memory" | SessionStore;
+  /**
+   * The backend: real miniflare KV (default), Redis through the Upstash REST
+   * bridge (built by `selectBackends`, exactly as in production), the in-memory
+   * store, or a store the test wraps.
+   */
+  store?: "kv" | "redis" | "memory" | SessionStore;
+  /** With `store: "redis"`: use the bridge whose Redis outage tests may stop. */
+  redisOutagePair?: boolean;
   /** The rate limiting backend; default: the Workers Rate Limiting bindings for KV, memory otherwise. */
   limits?: LimiterBackend;
   /** Shares a clock with another test gate: two gates over one store behave like two isolates. */
@@ -69,17 +77,22 @@ export async function createTestGate(options: TestGateOptions = {}) {
   const now = () => clock.now;
   const origin = createRecordingOrigin();
   const logs: Array<{ event: LogEvent } & Record<string, unknown>> = [];
+  const redis = options.store === "redis" ? redisBridge(options.redisOutagePair) : undefined;
   const gateEnv: Env = {
     ...env,
     ORIGIN: origin as unknown as Fetcher,
     GATE: { ...TEST_POLICY, ...options.gate },
+    ...(redis && { SESSION_STORE: "redis", UPSTASH_REDIS_REST_URL: redis.url, UPSTASH_REDIS_REST_TOKEN: redis.token }),
     ...options.env,
   };
   const parsed = parseConfig(gateEnv);
   if (!parsed.ok) throw new Error(`test config is invalid:\n${parsed.problems.join("\n")}`);
+  const backends = redis ? selectBackends(parsed.config, gateEnv) : undefined;
   const store =
-    options.store === "memory" ? createMemoryStore({ now }) : typeof options.store === "object" ? options.store : createKvStore(env.SESSIONS as KVNamespace);
-  const limits = options.limits ?? (options.store === undefined || options.store === "kv" ? createBindingLimiters(gateEnv) : createMemoryLimiters(now));
+    backends?.store ??
+    (options.store === "memory" ? createMemoryStore({ now }) : typeof options.store === "object" ? options.store : createKvStore(env.SESSIONS));
+  const limits =
+    options.limits ?? backends?.limits ?? (options.store === undefined || options.store === "kv" ? createBindingLimiters(gateEnv) : createMemoryLimiters(now));
   const app = createApp({
     config: parsed.config,
     store,
@@ -114,7 +127,45 @@ export async function createTestGate(options: TestGateOptions = {}) {
     return token;
   }
 
-  return { request, login, origin, clock, logs, store, config: parsed.config, events: (name: LogEvent) => logs.filter((l) => l.event === name) };
+  return {
+    request,
+    login,
+    origin,
+    clock,
+    logs,
+    store,
+    config: parsed.config,
+    /** With `store: "redis"`: the bridge this gate talks to, and its own request counter. */
+    redis,
+    events: (name: LogEvent) => logs.filter((l) => l.event === name),
+  };
+}
+
+/**
+ * The Upstash REST bridge of test/redis/, under a scope of its own: the bridge
+ * counts requests and injects faults per scope, so a gate's round trips are
+ * its own (`stats()`, `resetStats()`), and `mode()` breaks only this gate's link.
+ */
+export function redisBridge(outagePair = false) {
+  const url = inject(outagePair ? "redisOutageRestUrl" : "redisRestUrl");
+  const scope = crypto.randomUUID();
+  const token = `${inject(outagePair ? "redisOutageRestToken" : "redisRestToken")}.${scope}`;
+  const control = (path: string, body?: unknown) =>
+    fetch(`${url}${path}`, { method: body === undefined && path.startsWith("/__stats?") ? "GET" : "POST", body: body === undefined ? undefined : JSON.stringify(body) });
+  return {
+    url,
+    token,
+    /** Requests and commands this scope sent to the bridge. */
+    stats: async () => (await (await control(`/__stats?scope=${scope}`)).json()) as { requests: number; commands: number },
+    resetStats: async () => void (await control(`/__stats/reset?scope=${scope}`, {})).body?.cancel(),
+    /** Makes the bridge answer this scope normally, with HTTP 500, with garbage, or not at all. */
+    mode: async (mode: "normal" | "http500" | "garbage" | "hang") => void (await control("/__control/mode", { mode, scope })).body?.cancel(),
+    /** Really stops or starts the outage pair's redis-server. */
+    redisServer: async (action: "stop" | "start") => {
+      const response = await control(`/__control/redis/${action}`, {});
+      if (!response.ok) throw new Error(`redis ${action}: ${response.status} ${await response.text()}`);
+    },
+  };
 }
 
 /** A recent Chrome on Linux. */
