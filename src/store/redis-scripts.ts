@@ -26,18 +26,25 @@ return 1
 `;
 
 /**
+ * Lua prologue shared by the writes that must not touch a revoked or ended
+ * session: leaves the stored session decoded in `stored`, or returns 0.
+ */
+const LIVE_SESSION = (ses: string, rev: string) => `
+if redis.call('EXISTS', ${rev}) == 1 then return 0 end
+local current = redis.call('GET', ${ses})
+if not current then return 0 end
+local ok, stored = pcall(cjson.decode, current)
+if not ok or type(stored) ~= 'table' then return 0 end
+`;
+
+/**
  * KEYS: new tok, ses, rev. ARGV: pointer, session, ttl ms, new gen, new token hash.
  * Compare-and-set on the generation: writes only if the stored session is the
  * one before this rotation and not revoked. Returns 1 when written, 2 when
  * another request already wrote this same successor, 0 when the session was
  * revoked, ended or has moved on.
  */
-export const ROTATE = `
-if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
-local current = redis.call('GET', KEYS[2])
-if not current then return 0 end
-local ok, stored = pcall(cjson.decode, current)
-if not ok or type(stored) ~= 'table' then return 0 end
+export const ROTATE = `${LIVE_SESSION("KEYS[2]", "KEYS[3]")}
 local gen = tonumber(ARGV[4])
 if stored.gen == gen and stored.tokenHash == ARGV[5] then return 2 end
 if stored.gen ~= gen - 1 then return 0 end
@@ -47,12 +54,8 @@ return 1
 `;
 
 /** KEYS: ses, rev. ARGV: session, ttl ms, gen. Rewrites only the same generation of a live session. */
-export const UPDATE = `
-if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-local current = redis.call('GET', KEYS[1])
-if not current then return 0 end
-local ok, stored = pcall(cjson.decode, current)
-if not ok or type(stored) ~= 'table' or stored.gen ~= tonumber(ARGV[3]) then return 0 end
+export const UPDATE = `${LIVE_SESSION("KEYS[1]", "KEYS[2]")}
+if stored.gen ~= tonumber(ARGV[3]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 `;
