@@ -4,16 +4,24 @@
 // GATE_ORIGIN_SECRET) and reads who is calling from the gate's `X-Gate-*`
 // request headers.
 //
-// DEMO ONLY: any non-empty password is accepted, and the identity headers are
-// trusted because this server listens on 127.0.0.1 behind the gate. A real
-// origin must be reachable only through the gate (or verify X-Gate-Assertion).
+// DEMO ONLY: any non-empty password is accepted. The dashboard shows how an
+// origin verifies X-Gate-Assertion with `gatehouse/origin` (the package's
+// origin helper); a real origin should refuse a request whose assertion fails,
+// or be reachable only through the gate.
 import { createServer } from "node:http";
 import { pathToFileURL } from "node:url";
-import { SignJWT } from "jose";
+import { signLogin, verifyAssertion } from "gatehouse/origin";
 import { DEV_VARS_PATH, readDevVars } from "../scripts/dev-vars.mjs";
 
 const PORT = Number(process.env.DEMO_PORT ?? 8788);
 const HOST = process.env.DEMO_HOST ?? "127.0.0.1";
+const GATE_PORT = Number(process.env.GATE_PORT ?? 8787);
+/** The gate as the browser reaches it: the assertion's `iss` (GATE.issuer is unset in wrangler.toml). */
+const GATE_PUBLIC_URL = process.env.GATE_PUBLIC_URL ?? `http://localhost:${GATE_PORT}`;
+/** What the gate signs as `aud`: ORIGIN_URL's origin (wrangler.toml, or start.mjs's --var). */
+const ORIGIN_AUDIENCE = `http://localhost:${PORT}`;
+/** The gate's public keys; fetched on 127.0.0.1, where wrangler dev listens. */
+const JWKS_URL = `http://127.0.0.1:${GATE_PORT}/_gate/jwks.json`;
 /** `X-Gate-Login` lives 60 s: long enough to reach the gate, short enough to be useless if it leaks. */
 const LOGIN_TTL_SECONDS = 60;
 const MAX_FORM_BYTES = 16 * 1024;
@@ -62,13 +70,17 @@ function validUsername(value) {
 
 /** Signs the `X-Gate-Login` assertion the gate turns into a session (contract §3). */
 export async function loginJwt(secret, sub, roles) {
-  const iat = Math.floor(Date.now() / 1000);
-  return new SignJWT({ roles })
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setSubject(sub)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + LOGIN_TTL_SECONDS)
-    .sign(secret);
+  return signLogin(secret, { sub, roles }, { expiresIn: LOGIN_TTL_SECONDS });
+}
+
+/** Verifies X-Gate-Assertion as a real origin would, for the dashboard to show the outcome. */
+async function assertionStatus(req) {
+  try {
+    const { sub, jti } = await verifyAssertion(req, { jwksUrl: JWKS_URL, issuer: GATE_PUBLIC_URL, audience: ORIGIN_AUDIENCE });
+    return `<p class="ok">X-Gate-Assertion verified ✓ (signed by the gate for <code>${escapeHtml(req.method)} ${escapeHtml(GATE_PUBLIC_URL + req.url.split("?")[0])}</code>, sub <code>${escapeHtml(sub)}</code>, jti <code>${escapeHtml(jti)}</code>)</p>`;
+  } catch (error) {
+    return `<p class="error">X-Gate-Assertion not verified ✗ (${escapeHtml(error.code ?? "error")}: ${escapeHtml(error.message)})</p>`;
+  }
 }
 
 const CSS = `
@@ -100,6 +112,7 @@ const CSS = `
   form.inline { display: inline; }
   .actions { display: flex; gap: 10px; flex-wrap: wrap; margin-top: 16px; }
   .error { color: var(--warn); font-weight: 600; }
+  .ok { color: #2e8540; font-weight: 600; }
 `;
 
 /** The page frame: a header with links, then the body. */
@@ -182,7 +195,7 @@ ${error ? `<p class="error">${escapeHtml(error)}</p>` : ""}
 </div>`, who);
 }
 
-function dashboard(req) {
+function dashboard(req, verified) {
   const rows = [...SHOWN_HEADERS, ...Object.keys(req.headers).filter((name) => name.startsWith("x-gate-") && !SHOWN_HEADERS.includes(name)).sort()]
     .map((name) => {
       const value = req.headers[name];
@@ -196,6 +209,7 @@ function dashboard(req) {
 <h1>Dashboard</h1>
 <p>Only a request with a valid session gets here. These are the request headers the gate set; it removes
 any the browser sent with the same names, so the origin can trust them. Logged in at <code>${escapeHtml(when)}</code>.</p>
+${verified}
 <table>
 ${rows}
 </table>
@@ -269,7 +283,7 @@ async function handle(req, res, secret) {
   const routes = {
     "/": { GET: () => send(res, 200, home(req)) },
     "/login": { GET: () => send(res, 200, loginForm(url, req)), POST: () => login(req, res, url, secret) },
-    "/dashboard": { GET: () => send(res, 200, dashboard(req)) },
+    "/dashboard": { GET: async () => send(res, 200, dashboard(req, await assertionStatus(req))) },
     "/admin": { GET: () => send(res, 200, adminPage(req)) },
     "/logout-everywhere": { GET: () => send(res, 200, logoutEverywherePage(req)), POST: () => logoutEverywhere(res) },
   };

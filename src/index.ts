@@ -10,11 +10,15 @@ import { deriveKeys } from "./session/keys";
 import { GateError, errorResponse } from "./errors";
 import { secureResponse } from "./http/secure-response";
 import type { GateEnv } from "./http/context";
+import { createAssertionKeys } from "./assertion/keys";
 
 type Handler = (request: Request, env: Env, ctx: ExecutionContext) => Response | Promise<Response>;
 
+/** The gate of one environment: the request handler, and the cron's rotation of the assertion keys. */
+export type Gate = Handler & { rotateKeys(): Promise<void> };
+
 /** Built once per isolate and per env object (tests pass several). */
-const built = new WeakMap<object, Promise<Handler>>();
+const built = new WeakMap<object, Promise<Gate>>();
 
 /**
  * Builds the gate for an environment: validates the config, derives keys,
@@ -22,7 +26,7 @@ const built = new WeakMap<object, Promise<Handler>>();
  * problem once and answers 500 `misconfigured` to everything: it never runs
  * half-configured.
  */
-export async function buildGate(env: Env, now: () => number = Date.now): Promise<Handler> {
+export async function buildGate(env: Env, now: () => number = Date.now): Promise<Gate> {
   const log = createLogger(undefined, now);
   const parsed = parseConfig(env);
   if (!parsed.ok) {
@@ -31,24 +35,43 @@ export async function buildGate(env: Env, now: () => number = Date.now): Promise
   }
   const { config } = parsed;
   const { store, limits } = selectBackends(config, env);
-  const app = createApp({ config, store, limits, keys: await deriveKeys(config.secrets.gate), now, log });
-  return (request, _env, ctx) => app.fetch(request, env, ctx);
+  const assertionKeys = createAssertionKeys({ store, secret: config.secrets.gate, periods: config.assertion, now, log });
+  const app = createApp({ config, store, limits, keys: await deriveKeys(config.secrets.gate), now, log, assertionKeys });
+  const rotateKeys = async () => {
+    try {
+      await assertionKeys.rotate();
+    } catch (error) {
+      log("store.error", { operation: "keyset_rotation", error: String(error) });
+      throw error; // the cron run shows as failed; the next one tries again
+    }
+  };
+  return Object.assign((request: Request, _env: Env, ctx: ExecutionContext) => app.fetch(request, env, ctx), { rotateKeys });
 }
 
-function misconfigured(): Handler {
+function misconfigured(): Gate {
   const app = new Hono<GateEnv>();
   app.use(secureResponse({ headers: parseSecurityHeaders(createProblems(), undefined) }));
   app.all("*", () => errorResponse(new GateError("misconfigured")));
-  return (request, env, ctx) => app.fetch(request, env, ctx);
+  // Its problems were logged when it was built; the cron has nothing to do.
+  return Object.assign((request: Request, env: Env, ctx: ExecutionContext) => app.fetch(request, env, ctx), { rotateKeys: async () => {} });
+}
+
+/** The gate of `env`, built on first use in this isolate. */
+function gateFor(env: Env): Promise<Gate> {
+  let gate = built.get(env);
+  if (!gate) {
+    gate = buildGate(env);
+    built.set(env, gate);
+  }
+  return gate;
 }
 
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-    let gate = built.get(env);
-    if (!gate) {
-      gate = buildGate(env);
-      built.set(env, gate);
-    }
-    return (await gate)(request, env, ctx);
+    return (await gateFor(env))(request, env, ctx);
+  },
+  /** The cron (wrangler.toml `[triggers]`): publishes the next assertion key, retires and removes old ones. */
+  async scheduled(_controller: ScheduledController, env: Env): Promise<void> {
+    await (await gateFor(env)).rotateKeys();
   },
 } satisfies ExportedHandler<Env>;

@@ -15,6 +15,7 @@ export type LogEvent =
   | "store.error"
   | "store.corrupt"
   | "origin.error"
+  | "assertion.rotated"
   | "config.invalid";
 
 /** Writes one event. Never pass a raw token: sids and hashes only. */

@@ -2,6 +2,7 @@ import type { Env } from "./env";
 import type { Config, Limiter, LimiterKey } from "./types";
 import { parseRoutes } from "./routes";
 import { parseSecurityHeaders } from "./headers";
+import { readAssertion } from "./assertion";
 import {
   type Problems,
   createProblems,
@@ -16,7 +17,7 @@ import {
 /** The outcome of validating an environment: a whole config, or every problem found. */
 export type ParsedConfig = { ok: true; config: Config } | { ok: false; problems: string[] };
 
-const GATE_KEYS = ["login_path", "trusted_origins", "issuer", "cookie", "session", "rate_limits", "routes", "security_headers"];
+const GATE_KEYS = ["login_path", "trusted_origins", "issuer", "cookie", "session", "assertion", "rate_limits", "routes", "security_headers"];
 const COOKIE_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const MIN_SECRET_BYTES = 32;
 
@@ -47,6 +48,7 @@ export function parseConfig(env: Env): ParsedConfig {
       sameSite: readChoice(problems, "GATE.cookie.same_site", cookie.same_site, ["Lax", "Strict"], "Lax"),
     },
     session: readSession(problems, gate.session),
+    assertion: readAssertion(problems, gate.assertion),
     rateLimits: limiters,
     routes: parseRoutes(problems, gate.routes, limiters),
     headers: parseSecurityHeaders(problems, gate.security_headers),

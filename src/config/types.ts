@@ -61,6 +61,12 @@ export interface Config {
     rotationGrace: number;
     binding: BindingMode;
   };
+  /** Signing keys of `X-Gate-Assertion` (src/assertion/): rotation period, publication lead, retention. */
+  assertion: {
+    rotateEvery: number;
+    publishAhead: number;
+    retain: number;
+  };
   rateLimits: ReadonlyMap<string, Limiter>;
   routes: readonly Route[];
   /** Lower-case header name → rule; a header switched off is absent. */

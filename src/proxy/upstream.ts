@@ -11,6 +11,8 @@ export interface Forward {
   clientIp: string;
   cookieName: string;
   session?: SessionRecord;
+  /** `X-Gate-Assertion`, signed for this request; set together with the session's headers. */
+  assertion?: string;
   requestId: string;
 }
 
@@ -44,6 +46,7 @@ export function upstreamRequest(target: string, forward: Forward): Request {
     headers.set("X-Gate-Session", session.sid);
     headers.set("X-Gate-Roles", session.roles.join(","));
     headers.set("X-Gate-Auth-Time", String(Math.floor(session.authTime / 1_000)));
+    if (forward.assertion) headers.set("X-Gate-Assertion", forward.assertion);
   }
   headers.set("X-Request-Id", forward.requestId);
   headers.set("X-Forwarded-For", forward.clientIp);

@@ -10,4 +10,6 @@ export const KEY = {
   revoked: (sid: string) => `rev:${sid}`,
   /** The user's index is keyed by a hash of `sub`: any `sub` fits, and no prefix of one user's keys is another's. */
   userPrefix: async (sub: string) => `usr:${await sha256(sub)}:`,
+  /** The one assertion keyset record; no TTL. */
+  keyset: "kst:assertion",
 } as const;

@@ -90,5 +90,8 @@ export function createKvStore(kv: KVNamespace): SessionStore {
         return sessions.filter((s): s is SessionRecord => s !== null);
       }),
     ping: () => guard(async () => void (await kv.get("health:ping"))),
+    readKeyset: () => guard(() => kv.get(KEY.keyset)),
+    // No expirationTtl: the keyset outlives every session; its manager prunes keys inside it.
+    writeKeyset: (value) => guard(() => kv.put(KEY.keyset, value)),
   };
 }

@@ -68,6 +68,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}) {
       return sessions.filter((s): s is SessionRecord => s !== null);
     },
     async ping() {},
+    async readKeyset() {
+      return read(KEY.keyset);
+    },
+    async writeKeyset(value) {
+      data.set(KEY.keyset, { value, expires: Number.POSITIVE_INFINITY });
+    },
   };
   return store;
 }

@@ -5,7 +5,7 @@ import { CorruptRecordError, type SessionRecord, type SessionStore, StoreUnavail
 import * as LUA from "./redis-scripts";
 
 /** The commands the backend uses: narrow, as @upstash/ratelimit does it. */
-export type RedisClient = Pick<Redis, "evalsha" | "eval" | "get" | "ping">;
+export type RedisClient = Pick<Redis, "evalsha" | "eval" | "get" | "set" | "ping">;
 
 type Script = { source: string; sha: Promise<string> };
 
@@ -94,6 +94,20 @@ export function createRedisStore(redis: RedisClient): SessionStore & { ready: Pr
     async ping() {
       try {
         await redis.ping();
+      } catch (error) {
+        throw new StoreUnavailableError(`Redis: ${String(error)}`, { cause: error });
+      }
+    },
+    async readKeyset() {
+      try {
+        return (await redis.get<string>(KEY.keyset)) ?? null;
+      } catch (error) {
+        throw new StoreUnavailableError(`Redis: ${String(error)}`, { cause: error });
+      }
+    },
+    async writeKeyset(value) {
+      try {
+        await redis.set(KEY.keyset, value);
       } catch (error) {
         throw new StoreUnavailableError(`Redis: ${String(error)}`, { cause: error });
       }

@@ -80,6 +80,16 @@ export interface SessionStore {
   listUser(sub: string): Promise<SessionRecord[]>;
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
+  /**
+   * Reads the assertion signing keyset (src/assertion/): one opaque JSON text,
+   * kept without TTL, or `null` when none was ever written.
+   */
+  readKeyset(): Promise<string | null>;
+  /**
+   * Replaces the assertion keyset. Last write wins on every backend (KV has no
+   * compare-and-set); docs/assertion.md explains why racing writers are safe.
+   */
+  writeKeyset(value: string): Promise<void>;
 }
 
 /** Thrown by a backend that cannot reach its store; the gate answers 503 and clears no cookie. */

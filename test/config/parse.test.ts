@@ -8,7 +8,7 @@ import { DEFAULT_SECURITY_HEADERS } from "../../src/config/headers";
 const SECRET = "g".repeat(32);
 const ORIGIN_SECRET = "o".repeat(32);
 const DURATION = 'a duration such as "30s", "15m", "12h" or "7d"';
-const GATE_KEYS = "login_path, trusted_origins, issuer, cookie, session, rate_limits, routes, security_headers";
+const GATE_KEYS = "login_path, trusted_origins, issuer, cookie, session, assertion, rate_limits, routes, security_headers";
 const ROUTE_KEYS = "path, methods, access, roles, fresh, rate_limit, csrf, audience";
 const TRUSTED = 'expected origins written exactly as browsers send them, such as "https://app.example.com"';
 const PATTERN = 'expected a URLPattern pathname starting with "/" such as "/api/*"';

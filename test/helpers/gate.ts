@@ -14,6 +14,7 @@ import { createBindingLimiters } from "../../src/ratelimit/binding";
 import { createMemoryLimiters } from "../../src/ratelimit/memory";
 import type { LogEvent } from "../../src/log";
 import { createRecordingOrigin } from "./origin";
+import { createAssertionKeys } from "../../src/assertion/keys";
 
 export const GATE_URL = "https://gate.example";
 export const ORIGIN_SECRET = env.GATE_ORIGIN_SECRET as string;
@@ -93,13 +94,17 @@ export async function createTestGate(options: TestGateOptions = {}) {
     (options.store === "memory" ? createMemoryStore({ now }) : typeof options.store === "object" ? options.store : createKvStore(env.SESSIONS));
   const limits =
     options.limits ?? backends?.limits ?? (options.store === undefined || options.store === "kv" ? createBindingLimiters(gateEnv) : createMemoryLimiters(now));
+  const log = (event: LogEvent, fields: Record<string, unknown> = {}) => void logs.push({ event, ...fields });
+  // Built here, as src/index.ts does, so that `scheduled()` rotates the keys this gate signs with.
+  const assertionKeys = createAssertionKeys({ store, secret: parsed.config.secrets.gate, periods: parsed.config.assertion, now, log });
   const app = createApp({
     config: parsed.config,
     store,
     limits,
     keys: await deriveKeys(parsed.config.secrets.gate),
     now,
-    log: (event, fields = {}) => void logs.push({ event, ...fields }),
+    log,
+    assertionKeys,
   });
   const pending: Promise<unknown>[] = [];
   const ctx = {
@@ -137,6 +142,8 @@ export async function createTestGate(options: TestGateOptions = {}) {
     config: parsed.config,
     /** With `store: "redis"`: the bridge this gate talks to, and its own request counter. */
     redis,
+    /** Runs the cron's assertion key rotation at the clock's time, as src/index.ts `scheduled` does. */
+    scheduled: () => assertionKeys.rotate(),
     events: (name: LogEvent) => logs.filter((l) => l.event === name),
   };
 }

@@ -43,7 +43,7 @@ describe("identity headers the client sends", () => {
     it(`are replaced by the session's own with a session: ${label}`, async () => {
       const { gate, token } = await signedIn();
       const seen = await seenBy(gate, "/dashboard", { ...headers, ...cookie(token) });
-      expect(gateHeaders(seen.headers).sort()).toEqual(["x-gate-auth-time", "x-gate-roles", "x-gate-session", "x-gate-user"]);
+      expect(gateHeaders(seen.headers).sort()).toEqual(["x-gate-assertion", "x-gate-auth-time", "x-gate-roles", "x-gate-session", "x-gate-user"]);
       expect(seen.headers["x-gate-user"]).toBe("alice");
       expect(seen.headers["x-gate-roles"]).toBe("user");
       expect(seen.headers["x-gate-session"]).toBe(sidOf(gate));

@@ -203,6 +203,31 @@ export function runStoreConformance(name: string, make: () => Promise<StoreUnder
       });
     });
 
+    describe("the assertion keyset", () => {
+      it("reads back exactly the text written, unicode and 20 KB included", async () => {
+        const text = JSON.stringify({ v: 1, keys: [{ kid: uniqueId("kid"), note: "ü/日本語🙂", pad: "x".repeat(20_000) }] });
+        await store.writeKeyset(text);
+        expect(await store.readKeyset()).toBe(text);
+      });
+
+      it("replaces the keyset on every write: one record, last write wins", async () => {
+        const [first, second] = [uniqueId("first"), uniqueId("second")];
+        await store.writeKeyset(first);
+        await store.writeKeyset(second);
+        expect(await store.readKeyset()).toBe(second);
+      });
+
+      it("keeps the keyset apart from sessions and the user index", async () => {
+        const text = uniqueId("keyset");
+        await store.writeKeyset(text);
+        const session = await makeSession();
+        await store.create(session, HOUR);
+        await store.revoke(session.sid, session.sub, HOUR);
+        expect(await store.readKeyset()).toBe(text);
+        expect(await store.listUser(session.sub)).toEqual([]);
+      });
+    });
+
     if (can.moveClock) describe("time to live", () => {
       const ifClock = (title: string, test: (advance: (ms: number) => void) => Promise<void>) =>
         it(title, async () => {
@@ -242,6 +267,13 @@ export function runStoreConformance(name: string, make: () => Promise<StoreUnder
         expect(await store.lookup(session.tokenHash)).toMatchObject({ revoked: true });
         advance(1);
         expect(await store.lookup(session.tokenHash)).toEqual({ token: { sid: session.sid, gen: 0 }, session: null, revoked: false });
+      });
+
+      ifClock("keeps the assertion keyset without expiry", async (advance) => {
+        const text = uniqueId("keyset");
+        await store.writeKeyset(text);
+        advance(10 * 365 * 24 * HOUR);
+        expect(await store.readKeyset()).toBe(text);
       });
     });
 

@@ -14,6 +14,8 @@ const CALLS: Record<Method, (store: SessionStore) => Promise<unknown>> = {
   revoke: async (store) => store.revoke(uniqueId("sid"), uniqueId("user"), HOUR),
   listUser: async (store) => store.listUser(uniqueId("user")),
   ping: async (store) => store.ping(),
+  readKeyset: async (store) => store.readKeyset(),
+  writeKeyset: async (store) => store.writeKeyset('{"v":1,"keys":[]}'),
 };
 
 /** Every store method, for suites that check all of them. */
