@@ -9,6 +9,7 @@ export type ErrorCode =
   | "bad_request"
   | "method_not_allowed"
   | "not_found"
+  | "request_header_fields_too_large"
   | "bad_gateway"
   | "misconfigured"
   | "internal_error";
@@ -23,6 +24,7 @@ const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
   method_not_allowed: 405,
   not_found: 404,
+  request_header_fields_too_large: 431,
   bad_gateway: 502,
   misconfigured: 500,
   internal_error: 500,

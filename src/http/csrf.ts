@@ -3,8 +3,13 @@ import type { GateEnv } from "./context";
 import type { Logger } from "../log";
 import { GateError } from "../errors";
 
-/** Methods that change state and need a same-origin proof (contract §5). */
-const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+/**
+ * Methods that need no same-origin proof. Contract §5 names POST, PUT, PATCH
+ * and DELETE as the unsafe ones; workerd also delivers WebDAV and other
+ * methods (PROPPATCH, MOVE, PURGE, …) that change state as much, so every
+ * method but the safe ones (RFC 9110 §9.2.1) is checked. TRACE never gets here.
+ */
+const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** Options of {@link csrfVerdict}. */
 export interface CsrfOptions {
@@ -23,9 +28,9 @@ export interface CsrfOptions {
  * Returns the reason for a refusal, or `undefined` to let it through.
  */
 export function csrfVerdict(request: Request, options: CsrfOptions): string | undefined {
-  if (!UNSAFE.has(request.method)) return undefined;
+  if (SAFE.has(request.method.toUpperCase())) return undefined;
   const site = request.headers.get("sec-fetch-site");
-  if (site !== null) return site === "same-origin" || site === "none" ? undefined : `sec-fetch-site:${site}`;
+  if (site !== null) return site === "same-origin" || site === "none" ? undefined : `sec-fetch-site:${site.slice(0, 32)}`;
   const origin = request.headers.get("origin");
   if (origin !== null) {
     return origin === options.origin || options.trustedOrigins.has(origin) ? undefined : "origin_mismatch";

@@ -5,22 +5,33 @@ import type { Logger } from "../log";
 import { GateError } from "../errors";
 import { normalizePath } from "../policy/path";
 import { DEFAULT_ROUTE, findRoute } from "../policy/match";
+import { otherReadings } from "../policy/readings";
 import { clientIp } from "./client";
+import { inspectHeaders } from "./header-limits";
 
 /** Methods no application needs and proxies should not pass (cross-site tracing). */
 const REFUSED_METHODS = new Set(["TRACE", "TRACK", "CONNECT"]);
+/** RFC 9110 §15.5.6: a 405 lists the methods the resource supports. */
+const ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 
 /**
- * The first check of every request: refuses TRACE, TRACK and CONNECT (405),
- * normalises the path (400 for encoded separators), finds the route, and
- * gives the request its id and client address.
+ * The first check of every request: refuses malformed or oversized headers
+ * (400, 431; src/http/header-limits.ts), TRACE, TRACK and CONNECT (405),
+ * normalises the path (400 for encoded separators, and for a path an origin
+ * could read under another route: src/policy/readings.ts), finds the route,
+ * and gives the request its id and client address.
  */
 export function prepare(routes: readonly Route[], log: Logger): MiddlewareHandler<GateEnv> {
   return async function prepare(c, next) {
     c.set("requestId", crypto.randomUUID());
     c.set("clientIp", clientIp(c.req.raw));
+    const refusal = inspectHeaders(c.req.raw.headers);
+    if (refusal) {
+      log("request.rejected", { reason: refusal.reason, header: refusal.header, request_id: c.get("requestId") });
+      throw new GateError(refusal.code);
+    }
     if (REFUSED_METHODS.has(c.req.method.toUpperCase())) {
-      throw new GateError("method_not_allowed");
+      throw new GateError("method_not_allowed", { Allow: ALLOWED_METHODS });
     }
     const normalized = normalizePath(new URL(c.req.url).pathname);
     if (!normalized.ok) {
@@ -28,10 +39,12 @@ export function prepare(routes: readonly Route[], log: Logger): MiddlewareHandle
       throw new GateError("bad_request");
     }
     const route = findRoute(routes, c.req.method, normalized.match) ?? DEFAULT_ROUTE;
-    // An origin that keeps `;parameters` reads another path than one that cuts them;
-    // when the two readings fall under different routes, neither can be trusted.
-    if (normalized.match !== normalized.path && (findRoute(routes, c.req.method, normalized.path) ?? DEFAULT_ROUTE) !== route) {
-      log("request.rejected", { reason: "ambiguous_path_parameters", request_id: c.get("requestId") });
+    // An origin that keeps `;parameters`, decodes `%3B` into one, or decodes `%25` once
+    // more reads another path than the gate; when a reading falls under another route,
+    // none can be trusted.
+    const readings = otherReadings(normalized);
+    if (readings.some((reading) => reading === undefined || (findRoute(routes, c.req.method, reading) ?? DEFAULT_ROUTE) !== route)) {
+      log("request.rejected", { reason: "ambiguous_path", request_id: c.get("requestId") });
       throw new GateError("bad_request");
     }
     c.set("path", normalized.path);

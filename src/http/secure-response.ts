@@ -9,8 +9,8 @@ export interface SecureResponseOptions {
   headers: ReadonlyMap<string, HeaderRule>;
 }
 
-/** Headers that advertise the software behind the gate. */
-const DISCLOSING = ["server", "x-powered-by"];
+/** Headers that advertise the software behind the gate (and its version). */
+const DISCLOSING = ["server", "x-powered-by", "x-aspnet-version", "x-aspnetmvc-version"];
 
 /**
  * The outermost middleware: decorates every response, the gate's own errors
@@ -32,7 +32,8 @@ export function secureResponse(options: SecureResponseOptions): MiddlewareHandle
       if (isGateHeader(name) || DISCLOSING.includes(name.toLowerCase())) headers.delete(name);
     }
     for (const [name, rule] of rules) {
-      if (!rule.originWins || !headers.has(name)) headers.set(name, rule.value);
+      // A blank value is no policy at all: it does not count as the origin's own.
+      if (!rule.originWins || !headers.get(name)?.trim()) headers.set(name, rule.value);
     }
     const cookie = c.get("sessionCookie");
     if (cookie) headers.append("Set-Cookie", cookie);
@@ -47,13 +48,27 @@ export function secureResponse(options: SecureResponseOptions): MiddlewareHandle
 
 /**
  * A response to a session must not be stored by a shared cache (contract §5);
- * one that sets or clears the session cookie must not be stored at all.
+ * one that sets or clears the session cookie must not be stored at all, or the
+ * back button could show a page of a session that has ended.
  */
 function keepPrivate(headers: Headers, touchesCookie: boolean): void {
-  const directives = (headers.get("cache-control") ?? "").toLowerCase();
-  const noStore = /(^|[\s,])no-store([\s,]|$)/.test(directives);
-  const isPrivate = /(^|[\s,])private([\s,=]|$)/.test(directives);
+  const directives = cacheDirectives(headers.get("cache-control") ?? "");
+  const noStore = directives.has("no-store");
+  // `private="Set-Cookie"` (RFC 9111 §5.2.2.7) keeps only the named fields private:
+  // a shared cache may still store the rest, so only the bare directive counts.
+  const isPrivate = directives.has("private") && directives.get("private") === undefined;
   if (touchesCookie ? !noStore : !(noStore || isPrivate)) headers.set("Cache-Control", "private, no-store");
   const vary = headers.get("vary") ?? "";
   if (!/(^|,)\s*(cookie|\*)\s*(,|$)/i.test(vary)) headers.set("Vary", vary ? `${vary}, Cookie` : "Cookie");
+}
+
+/** Cache-Control directives by lower-case name, with their argument if any; commas inside quotes do not split. */
+function cacheDirectives(value: string): Map<string, string | undefined> {
+  const found = new Map<string, string | undefined>();
+  for (const part of value.match(/(?:[^,"]|"(?:[^"\\]|\\.)*")+/g) ?? []) {
+    const eq = part.indexOf("=");
+    const name = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
+    if (name && !found.has(name)) found.set(name, eq < 0 ? undefined : part.slice(eq + 1).trim());
+  }
+  return found;
 }

@@ -17,11 +17,21 @@ export function readSessionCookie(header: string | null, name: string): CookieRe
   let found: string | undefined;
   for (const pair of header.split(";")) {
     const eq = pair.indexOf("=");
-    if (eq < 0 || pair.slice(0, eq).trim() !== name) continue;
+    if (eq < 0 || trimOws(pair.slice(0, eq)) !== name) continue;
     if (found !== undefined) return { kind: "duplicate" };
-    found = pair.slice(eq + 1).trim();
+    found = trimOws(pair.slice(eq + 1));
   }
   return found === undefined ? { kind: "absent" } : { kind: "one", value: found };
+}
+
+/**
+ * Trims optional whitespace as HTTP defines it, space and tab only (RFC 9110
+ * §5.6.3). `String.prototype.trim` also strips NBSP, BOM and other Unicode
+ * spaces, which would let `\u00a0__Host-session`, a cookie any sibling
+ * subdomain can plant, pass for the host-only session cookie.
+ */
+function trimOws(text: string): string {
+  return text.replace(/^[ \t]+|[ \t]+$/g, "");
 }
 
 /**
@@ -29,7 +39,9 @@ export function readSessionCookie(header: string | null, name: string): CookieRe
  * untouched. Removal is more liberal than {@link readSessionCookie}: a client
  * that sends two Cookie fields gets them joined with ", " (Fetch's combining
  * rule), so a session cookie after a comma is removed too and its token never
- * reaches the origin. Other values keep their commas.
+ * reaches the origin, and a look-alike name padded with Unicode spaces is
+ * removed too (it is not the session cookie, but it may carry a token).
+ * Other values keep their commas.
  */
 export function withoutSessionCookie(header: string, name: string): string {
   const isSession = (part: string) => {

@@ -1,6 +1,5 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import fc from "fast-check";
 import { cookie, createTestGate } from "../helpers/gate";
 import { createKvStore } from "../../src/store/kv";
 import type { SessionStore } from "../../src/store/types";
@@ -82,23 +81,24 @@ describe("malformed session cookies", () => {
     });
   }
 
-  it("refuses a 64 KiB cookie value with 401", async () => {
+  // Larger Cookie headers get 431 before anything reads them: test/hardening/limits.test.ts.
+  it("refuses a 15 KiB cookie value with 401", async () => {
     const { gate } = await withSession();
-    await expectRefused(gate, await withCookie(gate, `${NAME}=${"A".repeat(65_536)}`));
+    await expectRefused(gate, await withCookie(gate, `${NAME}=${"A".repeat(15_360)}`));
   });
 
-  it("forwards a 64 KiB ordinary cookie on a public route and keeps the session", async () => {
+  it("forwards a 15 KiB ordinary cookie on a public route and keeps the session", async () => {
     const { gate, token } = await withSession();
-    const big = `big=${"x".repeat(65_536)}`;
+    const big = `big=${"x".repeat(15_360)}`;
     const response = await withCookie(gate, `${big}; ${NAME}=${token}`, "/public/page");
     expect(response.status).toBe(200);
     expect(gate.origin.last().headers.cookie).toBe(big);
     expect(gate.origin.last().headers["x-gate-user"]).toBe("hostile-alice");
   });
 
-  it("survives a header of thousands of pairs", async () => {
+  it("survives a header of a thousand pairs", async () => {
     const { gate, token } = await withSession();
-    const many = Array.from({ length: 5_000 }, (_, i) => `c${i}=${i}`).join("; ");
+    const many = Array.from({ length: 1_000 }, (_, i) => `c${i}=${i}`).join("; ");
     const response = await withCookie(gate, `${many}; ${NAME}=${token}`);
     expect(response.status).toBe(200);
     expect(gate.origin.last().headers["x-gate-user"]).toBe("hostile-alice");
@@ -171,6 +171,17 @@ describe("cookie names and duplicates", () => {
     expect(seen.headers.cookie).toBe("a=1");
   });
 
+  it("refuses the live token under non-ASCII look-alike names, passing them on as ordinary cookies", async () => {
+    const { gate, token } = await withSession();
+    const lookAlikes = ["\uff3f\uff3fHost-session", "__Host\u2010session", "__Host-s\u0435ssion", "\u200b__Host-session", "__Host-session\u200b", "__\u0397ost-session"];
+    for (const name of lookAlikes) {
+      await expectRefused(gate, await withCookie(gate, `${name}=${token}`));
+      const response = await withCookie(gate, `${name}=${token}`, "/public/page");
+      expect(response.status).toBe(200);
+      expect(gate.origin.received.splice(0).map((seen) => seen.headers["x-gate-user"])).toEqual([undefined]);
+    }
+  });
+
   it("does not count a look-alike name as a duplicate", async () => {
     const { gate, token } = await withSession();
     const response = await withCookie(gate, `__HOST-session=x; ${NAME}=${token}; __host-session=y`);
@@ -195,7 +206,7 @@ describe("cookie names and duplicates", () => {
 });
 
 describe("hostile Authorization headers", () => {
-  for (const value of ["Bearer", "Bearer ", "Bearer a b", `Bearer ${"A".repeat(65_536)}`, "Bearer \xe9\xe9", "Basic", "Negotiate =="]) {
+  for (const value of ["Bearer", "Bearer ", "Bearer a b", `Bearer ${"A".repeat(16_000)}`, "Bearer \xe9\xe9", "Basic", "Negotiate =="]) {
     it(`answers ${JSON.stringify(value.slice(0, 20))} with 401, never 500`, async () => {
       const gate = await createTestGate();
       await expectRefused(gate, await gate.request("/dashboard", { headers: { Authorization: value, ...JSON_ACCEPT } }));
@@ -211,6 +222,7 @@ describe("corrupted records in the store", () => {
     ["a missing time", ({ expiresAt: _, ...record }) => JSON.stringify(record)],
     ["a time written as text", (record) => JSON.stringify({ ...record, expiresAt: String(record.expiresAt) })],
     ["roles that are not strings", (record) => JSON.stringify({ ...record, roles: [{ admin: true }] })],
+    ["roles only under a __proto__ key", ({ roles: _, ...record }) => `{"__proto__":{"roles":["admin"]},${JSON.stringify(record).slice(1)}`],
     ["a JSON array", () => "[]"],
     ["a JSON number", () => "42"],
     ["a JSON null", () => "null"],
@@ -257,54 +269,5 @@ describe("corrupted records in the store", () => {
   });
 });
 
-describe("only one exact session cookie with a live token authenticates (property)", () => {
-  it("holds for cookie headers mixing the live token, look-alikes, duplicates and garbage", async () => {
-    const { gate, token } = await withSession();
-    const other = "Q".repeat(42) + "A";
-    const blank = fc.constantFrom("", " ", "\t", "  ");
-    const name = fc.constantFrom(NAME, NAME, "__HOST-session", "__host-session", `${NAME}2`, `x${NAME}`, "__proto__", "a", "");
-    const value = fc.constantFrom(token, token, `"${token}"`, token.slice(1), `${token}A`, `${token.slice(0, 42)}!`, other, "", "%41");
-    const garbage = fc.string({ unit: fc.constantFrom(..."ab=;, \t\"%!.-_".split("")), maxLength: 8 });
-    const pair = fc.oneof(
-      { weight: 4, arbitrary: fc.tuple(blank, name, blank, value, blank).map(([a, n, b, v, c]) => `${a}${n}${b}=${b}${v}${c}`) },
-      { weight: 1, arbitrary: garbage },
-    );
-    // Half the headers also carry the exact live pair somewhere, so both outcomes are common.
-    const live = fc.option(fc.tuple(fc.nat(5), blank).map(([at, pad]) => ({ at, text: `${pad}${NAME}=${token}${pad}` })), { freq: 2 });
-    const header = fc
-      .tuple(fc.array(pair, { maxLength: 5 }), live, fc.constantFrom("; ", ";", ", "))
-      .map(([pairs, extra, separator]) => (extra ? pairs.toSpliced(Math.min(extra.at, pairs.length), 0, extra.text) : pairs).join(separator));
-
-    /** The oracle, from the contract: exactly one pair named exactly NAME, and its value is the live token. */
-    const authenticates = (text: string) => {
-      const named = text.split(";").filter((part) => part.includes("=") && part.slice(0, part.indexOf("=")).trim() === NAME);
-      return named.length === 1 && named[0].slice(named[0].indexOf("=") + 1).trim() === token;
-    };
-
-    const outcomes = { authenticated: 0, refused: 0 };
-    await fc.assert(
-      fc.asyncProperty(header, async (text) => {
-        gate.origin.received.splice(0);
-        const expected = authenticates(text);
-        outcomes[expected ? "authenticated" : "refused"]++;
-        const session = await withCookie(gate, text);
-        expect(session.status).toBe(expected ? 200 : 401);
-        expect(gate.origin.received.length).toBe(expected ? 1 : 0);
-        if (expected) expect(gate.origin.last().headers["x-gate-user"]).toBe("hostile-alice");
-
-        gate.origin.received.splice(0);
-        const open = await withCookie(gate, text, "/public/page");
-        expect(open.status).toBe(200);
-        const seen = gate.origin.last();
-        expect(seen.headers["x-gate-user"]).toBe(expected ? "hostile-alice" : undefined);
-        // The session cookie never reaches the origin; the same token under another name is just another cookie.
-        const forwarded = (seen.headers.cookie ?? "").split(/[;,]/).map((part) => part.split("=")[0].trim());
-        expect(forwarded).not.toContain(NAME);
-      }),
-      { numRuns: 300 },
-    );
-    // The generator must exercise both sides of the property, not just refusals.
-    expect(outcomes.authenticated).toBeGreaterThan(20);
-    expect(outcomes.refused).toBeGreaterThan(20);
-  });
-});
+// The property "only one exact session cookie with a live token authenticates" is in
+// test/hardening/properties.test.ts, with the other properties of the gate.

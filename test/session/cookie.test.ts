@@ -188,3 +188,14 @@ describe("sessionCookie and clearedCookie", () => {
     expect(clearedCookie({ name: NAME, sameSite: "Strict" })).toBe(`${NAME}=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict`);
   });
 });
+
+describe("cookie names padded with Unicode spaces", () => {
+  it.each(["\u00a0", "\ufeff", "\u3000", "\u2028", "\x0b", "\x0c"])("does not read %j + name as the session cookie", (pad) => {
+    expect(readSessionCookie(`${pad}__Host-session=${"A".repeat(43)}`, "__Host-session")).toEqual({ kind: "absent" });
+    expect(readSessionCookie(`a=1;${pad}__Host-session=${"A".repeat(43)}`, "__Host-session")).toEqual({ kind: "absent" });
+  });
+
+  it("still reads the name behind spaces and tabs", () => {
+    expect(readSessionCookie(`a=1; \t__Host-session=${"A".repeat(43)} \t`, "__Host-session")).toEqual({ kind: "one", value: "A".repeat(43) });
+  });
+});
