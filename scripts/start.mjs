@@ -4,12 +4,19 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { DEV_SECRETS, DEV_VARS_PATH, REPO_ROOT, ensureDevVars } from "./dev-vars.mjs";
 
 const GATE_PORT = Number(process.env.GATE_PORT ?? 8787);
 const DEMO_PORT = Number(process.env.DEMO_PORT ?? 8788);
 const GATE_URL = `http://localhost:${GATE_PORT}`;
+/**
+ * GATE_CONFIG: another wrangler config for the gate (`wrangler dev -c`), such as the browser
+ * tests' one with short session timings. wrangler reads the `.dev.vars` beside the config it
+ * is given, so that file holds the secrets then, and the demo origin signs with its secret.
+ */
+const GATE_CONFIG = process.env.GATE_CONFIG ? resolve(process.env.GATE_CONFIG) : undefined;
+const SECRETS_PATH = GATE_CONFIG ? join(dirname(GATE_CONFIG), ".dev.vars") : DEV_VARS_PATH;
 const READY_TIMEOUT_MS = 60_000;
 /** How long a child gets to exit after SIGTERM before SIGKILL. */
 const KILL_GRACE_MS = 5_000;
@@ -99,7 +106,7 @@ function banner() {
       "",
       ...rows.map(([name, url, note]) => `  ${name.padEnd(10)} ${url.padEnd(width)}  ${paint("2", note)}`),
       "",
-      `  secrets    ${DEV_VARS_PATH} (local development only, never commit)`,
+      `  secrets    ${SECRETS_PATH} (local development only, never commit)`,
       "  Ctrl-C stops both.",
       "",
     ].join("\n"),
@@ -110,16 +117,16 @@ function checkSecrets(vars) {
   const problems = DEV_SECRETS.filter((name) => Buffer.byteLength(vars[name] ?? "") < MIN_SECRET_BYTES);
   if (problems.length > 0) {
     console.warn(
-      paint("33", `warning: ${DEV_VARS_PATH} has no secret of at least ${MIN_SECRET_BYTES} bytes for ${problems.join(", ")}; ` +
+      paint("33", `warning: ${SECRETS_PATH} has no secret of at least ${MIN_SECRET_BYTES} bytes for ${problems.join(", ")}; ` +
         "the gate will answer 500 misconfigured. Delete the file to have new secrets generated."),
     );
   }
 }
 
 async function main() {
-  const existed = existsSync(DEV_VARS_PATH);
-  const vars = ensureDevVars();
-  console.log(existed ? `using secrets from ${DEV_VARS_PATH}` : `created ${DEV_VARS_PATH} with fresh random secrets (local only)`);
+  const existed = existsSync(SECRETS_PATH);
+  const vars = ensureDevVars(SECRETS_PATH);
+  console.log(existed ? `using secrets from ${SECRETS_PATH}` : `created ${SECRETS_PATH} with fresh random secrets (local only)`);
   checkSecrets(vars);
 
   process.on("SIGINT", () => stop(0));
@@ -138,6 +145,7 @@ async function main() {
 
   const wrangler = join(REPO_ROOT, "node_modules", ".bin", process.platform === "win32" ? "wrangler.cmd" : "wrangler");
   const args = ["dev", "--local", "--ip", "127.0.0.1", "--port", String(GATE_PORT), "--show-interactive-dev-session=false"];
+  if (GATE_CONFIG) args.push("--config", GATE_CONFIG);
   // wrangler.toml points ORIGIN_URL at the default port; follow DEMO_PORT when it is overridden.
   if (process.env.DEMO_PORT) args.push("--var", `ORIGIN_URL:http://localhost:${DEMO_PORT}`);
   run("gate", "35", wrangler, args, {

@@ -17,6 +17,22 @@ export interface SelfServiceOptions {
 }
 
 const FORM_TYPES = /^(application\/x-www-form-urlencoded|multipart\/form-data|text\/plain)\b/i;
+/**
+ * A path on this site: one leading "/", not "//" or "/\" (browsers read both as
+ * another host), visible ASCII only (a tab or newline would be stripped by the
+ * URL parser, turning "/\t/evil" into "//evil").
+ */
+const LOCAL_PATH = /^\/(?![/\\])[\x21-\x7e]*$/;
+
+/**
+ * Where a form logout sends the browser: `next` (the query parameter, as in
+ * `<form method="post" action="/_gate/logout?next=/bye">`) when it is a local
+ * path, else the login page. Never another site: the gate's address must not
+ * become an open redirect that lends its name to a phishing page.
+ */
+export function logoutTarget(next: string | undefined, loginPath: string): string {
+  return next !== undefined && LOCAL_PATH.test(next) ? next : loginPath;
+}
 
 /**
  * The endpoints a signed-in user calls on their own session (contract §6):
@@ -46,7 +62,7 @@ export function selfService(options: SelfServiceOptions) {
     c.set("sessionCookie", clearedCookie(config.cookie));
     c.header("Clear-Site-Data", '"cookies"');
     const form = FORM_TYPES.test(c.req.header("content-type") ?? "") || c.req.header("sec-fetch-mode") === "navigate";
-    return form ? c.redirect(config.loginPath, 303) : c.body(null, 204);
+    return form ? c.redirect(logoutTarget(c.req.query("next"), config.loginPath), 303) : c.body(null, 204);
   });
 
   app.get("/sessions", async (c) => {
