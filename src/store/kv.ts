@@ -1,7 +1,8 @@
 import { utf8 } from "../util/encoding";
 import { KEY } from "./keys";
 import { asSessionRecord, asTokenRecord, parseJson } from "./record";
-import { CorruptRecordError, type SessionRecord, type SessionStore, StoreUnavailableError, type Ttl } from "./types";
+import { CorruptRecordError, type SessionRecord, type SessionStore, StoreUnavailableError, type TokenRecord, type Ttl } from "./types";
+import { createLru } from "../util/lru";
 
 /** KV refuses an `expirationTtl` under 60 seconds. */
 const KV_MIN_TTL_SECONDS = 60;
@@ -13,6 +14,9 @@ const KV_MAX_KEY_BYTES = 512;
 
 const storable = (key: string) => utf8(key).byteLength <= KV_MAX_KEY_BYTES;
 
+/** Token pointers remembered per isolate; at ~150 bytes each, about 1.5 MB at most. */
+const POINTER_CACHE_SIZE = 10_000;
+
 /**
  * The Cloudflare KV backend. KV is eventually consistent: a write is visible at
  * once in the location that made it and within about 60 s elsewhere, list
@@ -21,6 +25,12 @@ const storable = (key: string) => utf8(key).byteLength <= KV_MAX_KEY_BYTES;
  * manager is built for those limits: rotation needs no compare-and-set, and
  * touches are throttled. There is no transaction: `rotate` writes the new
  * pointer before the session so no reader meets a session naming a missing token.
+ *
+ * A look-up costs one KV call once the isolate knows the token: a token's
+ * pointer (`tok:`) never changes after it is written, so it is remembered in
+ * memory, and the session and its revocation mark are read together in one
+ * bulk get. Only the first request of a token in an isolate reads the pointer.
+ * Nothing mutable is cached: revocation and rotation are read every time.
  */
 export function createKvStore(kv: KVNamespace): SessionStore {
   const guard = async <T>(operation: () => Promise<T>): Promise<T> => {
@@ -34,15 +44,28 @@ export function createKvStore(kv: KVNamespace): SessionStore {
   const put = (key: string, value: unknown, ttl: Ttl) => kv.put(key, JSON.stringify(value), { expirationTtl: ttlSeconds(ttl) });
   // `get` takes a sid from a URL (`DELETE /_gate/sessions/:sid`): an overlong one is unknown, not an outage.
   const getSession = async (sid: string) => (storable(KEY.session(sid)) ? (asSessionRecord(parseJson(await kv.get(KEY.session(sid)))) ?? null) : null);
+  const pointers = createLru<string, TokenRecord>(POINTER_CACHE_SIZE);
+
+  /** The token's pointer: from memory, or read once and remembered. Unknown tokens are not remembered. */
+  async function pointerOf(tokenHash: string): Promise<TokenRecord | null> {
+    const known = pointers.get(tokenHash);
+    if (known) return known;
+    const text = await kv.get(KEY.token(tokenHash));
+    if (text === null) return null;
+    const token = asTokenRecord(parseJson(text));
+    if (!token) throw new CorruptRecordError("tok: value is malformed");
+    pointers.set(tokenHash, token);
+    return token;
+  }
 
   return {
     lookup: (tokenHash) =>
       guard(async () => {
-        const pointerText = await kv.get(KEY.token(tokenHash));
-        if (pointerText === null) return null;
-        const token = asTokenRecord(parseJson(pointerText));
-        if (!token) throw new CorruptRecordError("tok: value is malformed");
-        const [sessionText, revoked] = await Promise.all([kv.get(KEY.session(token.sid)), kv.get(KEY.revoked(token.sid))]);
+        const token = await pointerOf(tokenHash);
+        if (!token) return null;
+        const values = await kv.get([KEY.session(token.sid), KEY.revoked(token.sid)], "text");
+        const sessionText = values.get(KEY.session(token.sid)) ?? null;
+        const revoked = values.get(KEY.revoked(token.sid)) ?? null;
         const session = sessionText === null ? null : asSessionRecord(parseJson(sessionText));
         if (session === undefined) throw new CorruptRecordError("ses: value is malformed");
         return { token, session, revoked: revoked !== null };

@@ -93,7 +93,7 @@ export async function createTestGate(options: TestGateOptions = {}) {
     backends?.store ??
     (options.store === "memory" ? createMemoryStore({ now }) : typeof options.store === "object" ? options.store : createKvStore(env.SESSIONS));
   const limits =
-    options.limits ?? backends?.limits ?? (options.store === undefined || options.store === "kv" ? createBindingLimiters(gateEnv) : createMemoryLimiters(now));
+    options.limits ?? backends?.limits ?? (options.store === undefined || options.store === "kv" ? createBindingLimiters(gateEnv, now) : createMemoryLimiters(now));
   const log = (event: LogEvent, fields: Record<string, unknown> = {}) => void logs.push({ event, ...fields });
   // Built here, as src/index.ts does, so that `scheduled()` rotates the keys this gate signs with.
   const assertionKeys = createAssertionKeys({ store, secret: parsed.config.secrets.gate, periods: parsed.config.assertion, now, log });

@@ -1,6 +1,9 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { cookie, createTestGate } from "../helpers/gate";
+import { cookie, createClock, createTestGate } from "../helpers/gate";
+import { createBindingLimiters } from "../../src/ratelimit/binding";
+import { createKvStore } from "../../src/store/kv";
+import type { SessionStore } from "../../src/store/types";
 
 const tight = { default: { limit: 3, period: "10s", key: "ip" }, login: { limit: 2, period: "1m", key: "ip" } };
 const bindings = { RATE_LIMIT_DEFAULT: env.RATE_LIMIT_TIGHT, RATE_LIMIT_LOGIN: env.RATE_LIMIT_TIGHT_LOGIN };
@@ -75,5 +78,28 @@ describe("rate limits in kv mode (Workers Rate Limiting bindings)", () => {
       'GATE.rate_limits.search.period: expected "10s" or "1m" in kv mode (Workers Rate Limiting periods), got "5m"',
       "GATE.rate_limits.search: expected a rate limiting binding named RATE_LIMIT_SEARCH in wrangler.toml ([[ratelimits]]) in kv mode",
     ]);
+  });
+});
+
+describe("a client the binding has refused", () => {
+  it("is refused from memory for its Retry-After, without asking the binding or the store", async () => {
+    let lookups = 0;
+    const kv = createKvStore(env.SESSIONS);
+    const counting: SessionStore = { ...kv, lookup: (hash) => (lookups++, kv.lookup(hash)) };
+    const clock = createClock();
+    const limits = createBindingLimiters({ ...env, ...bindings }, () => clock.now);
+    const gate = await createTestGate({ gate: { rate_limits: tight, routes }, env: bindings, store: counting, limits, clock });
+    const token = await gate.login("rl-memory", [], { headers: { "CF-Connecting-IP": freshIp() } });
+    const ip = freshIp();
+    const send = () => gate.request("/dashboard", { headers: { ...cookie(token), "CF-Connecting-IP": ip } });
+    for (let i = 0; i < 4; i++) await send();
+    lookups = 0;
+    const refused = await send();
+    expect(refused.status).toBe(429);
+    expect(lookups).toBe(0);
+    gate.clock.advance(10_000);
+    const later = await send();
+    expect(lookups).toBe(1);
+    expect([200, 429]).toContain(later.status);
   });
 });

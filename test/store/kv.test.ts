@@ -153,3 +153,50 @@ describe("KV backend during an outage", () => {
     expect((error as Error).cause).toBeInstanceOf(Error);
   });
 });
+
+describe("KV calls per look-up", () => {
+  /** KV wrapped so that every call is counted. */
+  function counted() {
+    const calls: string[] = [];
+    const namespace = new Proxy(env.SESSIONS, {
+      get: (target, name: keyof KVNamespace) => {
+        const value = target[name];
+        return typeof value === "function" ? (...args: unknown[]) => (calls.push(String(name)), (value as (...a: unknown[]) => unknown).apply(target, args)) : value;
+      },
+    });
+    return { store: createKvStore(namespace), calls };
+  }
+
+  it("costs one call for a token the isolate has seen: the session and its revocation mark in one bulk get", async () => {
+    const { store, calls } = counted();
+    const session = await makeSession();
+    await store.create(session, HOUR);
+    calls.length = 0;
+    expect(await store.lookup(session.tokenHash)).toMatchObject({ revoked: false });
+    expect(calls).toEqual(["get", "get"]);
+    calls.length = 0;
+    expect(await store.lookup(session.tokenHash)).toMatchObject({ revoked: false });
+    expect(calls).toEqual(["get"]);
+  });
+
+  it("still sees a revocation and a rotation made elsewhere after the pointer is remembered", async () => {
+    const { store } = counted();
+    const elsewhere = createKvStore(env.SESSIONS);
+    const session = await makeSession();
+    await store.create(session, HOUR);
+    await store.lookup(session.tokenHash);
+    const next = await successorOf(session);
+    await elsewhere.rotate(next, HOUR);
+    expect((await store.lookup(session.tokenHash))?.session?.gen).toBe(1);
+    await elsewhere.revoke(session.sid, session.sub, HOUR);
+    expect(await store.lookup(session.tokenHash)).toMatchObject({ revoked: true, session: null });
+  });
+
+  it("does not remember unknown tokens: one created later is found", async () => {
+    const { store } = counted();
+    const session = await makeSession();
+    expect(await store.lookup(session.tokenHash)).toBeNull();
+    await createKvStore(env.SESSIONS).create(session, HOUR);
+    expect(await store.lookup(session.tokenHash)).not.toBeNull();
+  });
+});
