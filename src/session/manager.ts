@@ -35,6 +35,18 @@ export interface SessionManagerOptions {
   log: Logger;
 }
 
+/** How long a finished rotation is remembered for requests racing it (ms). */
+const ROTATION_MEMORY = 1_000;
+
+/**
+ * A rotation that never settles (its request was cancelled mid-write) is
+ * forgotten after this long (ms), so that no entry stays forever.
+ */
+const ROTATION_GIVE_UP = 30_000;
+
+/** A rotation in progress (`settledAt` unset) or finished. */
+type Rotation = { pending: Promise<SessionRecord | undefined>; startedAt: number; settledAt?: number };
+
 /** Longest gap between two writes of `lastSeenAt`; see {@link touchInterval}. */
 const MAX_TOUCH_INTERVAL = 60_000;
 
@@ -54,7 +66,14 @@ export const touchInterval = (idleTimeout: number) => Math.min(MAX_TOUCH_INTERVA
 export function createSessionManager(options: SessionManagerOptions) {
   const { config, store, keys, now, log } = options;
   const policy = config.session;
-  const inflight = new Map<string, Promise<SessionRecord | undefined>>();
+  /**
+   * Rotations in progress or just finished, by `sid:gen`; a finished one stays
+   * {@link ROTATION_MEMORY} ms (manager clock) for requests that read the session
+   * just before it landed. Swept on the next rotation, not by a timer: workerd
+   * cancels a request's timers once its response is sent, so a `setTimeout`
+   * cleanup never ran and the map grew with every rotation.
+   */
+  const inflight = new Map<string, Rotation>();
   const remaining = (session: SessionRecord) => session.expiresAt - now();
 
   async function revoke(session: Pick<SessionRecord, "sid" | "sub"> & Partial<SessionRecord>, reason: string): Promise<void> {
@@ -69,23 +88,30 @@ export function createSessionManager(options: SessionManagerOptions) {
    */
   function rotate(session: SessionRecord, successor: string): Promise<SessionRecord | undefined> {
     const key = `${session.sid}:${session.gen}`;
-    let pending = inflight.get(key);
-    if (!pending) {
-      pending = (async () => {
-        const time = now();
-        const next = { ...session, gen: session.gen + 1, tokenHash: await hashToken(successor), rotatedAt: time, lastSeenAt: time };
-        if (!(await store.rotate(next, remaining(session)))) return undefined;
-        log("session.rotated", { sid: session.sid, sub: session.sub, gen: next.gen });
-        return next;
-      })()
-        .catch((error: unknown) => {
+    const at = now();
+    for (const [other, rotation] of inflight) {
+      const forgotten = rotation.settledAt === undefined ? at - rotation.startedAt >= ROTATION_GIVE_UP : at - rotation.settledAt >= ROTATION_MEMORY;
+      if (forgotten) inflight.delete(other);
+    }
+    let rotation = inflight.get(key);
+    if (!rotation) {
+      const started: Rotation = {
+        startedAt: at,
+        pending: (async () => {
+          const time = now();
+          const next = { ...session, gen: session.gen + 1, tokenHash: await hashToken(successor), rotatedAt: time, lastSeenAt: time };
+          if (!(await store.rotate(next, remaining(session)))) return undefined;
+          log("session.rotated", { sid: session.sid, sub: session.sub, gen: next.gen });
+          return next;
+        })().catch((error: unknown) => {
           log("store.error", { operation: "rotate", sid: session.sid, error: String(error) });
           return undefined;
-        })
-        .finally(() => setTimeout(() => inflight.delete(key), 1_000));
-      inflight.set(key, pending);
+        }),
+      };
+      void started.pending.then(() => (started.settledAt = now()));
+      inflight.set(key, (rotation = started));
     }
-    return pending;
+    return rotation.pending;
   }
 
   /** The token's own state against its session: current, previous (grace or reuse), or from a stale read. */
