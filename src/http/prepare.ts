@@ -3,7 +3,7 @@ import type { Route } from "../config/types";
 import type { GateEnv } from "./context";
 import type { Logger } from "../log";
 import { GateError } from "../errors";
-import { normalizePath } from "../policy/path";
+import { type NormalizedPath, normalizePath } from "../policy/path";
 import { DEFAULT_ROUTE, findRoute } from "../policy/match";
 import { otherReadings } from "../policy/readings";
 import { clientIp } from "./client";
@@ -13,6 +13,18 @@ import { inspectHeaders } from "./header-limits";
 const REFUSED_METHODS = new Set(["TRACE", "TRACK", "CONNECT"]);
 /** RFC 9110 §15.5.6: a 405 lists the methods the resource supports. */
 const ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+
+/** Each request's normalised path, computed once: Hono's router asks first, `prepare` next. */
+const normalizedPaths = new WeakMap<Request, NormalizedPath>();
+
+function normalizedPathOf(request: Request): NormalizedPath {
+  let normalized = normalizedPaths.get(request);
+  if (!normalized) {
+    normalized = normalizePath(new URL(request.url).pathname);
+    normalizedPaths.set(request, normalized);
+  }
+  return normalized;
+}
 
 /**
  * The first check of every request: refuses malformed or oversized headers
@@ -33,7 +45,7 @@ export function prepare(routes: readonly Route[], log: Logger): MiddlewareHandle
     if (REFUSED_METHODS.has(c.req.method.toUpperCase())) {
       throw new GateError("method_not_allowed", { Allow: ALLOWED_METHODS });
     }
-    const normalized = normalizePath(new URL(c.req.url).pathname);
+    const normalized = normalizedPathOf(c.req.raw);
     if (!normalized.ok) {
       log("request.rejected", { reason: normalized.reason, request_id: c.get("requestId") });
       throw new GateError("bad_request");
@@ -56,7 +68,6 @@ export function prepare(routes: readonly Route[], log: Logger): MiddlewareHandle
 
 /** Hono routes on the normalised path, so `//_gate/session` reaches the endpoint, not the origin. */
 export function routingPath(request: Request): string {
-  const pathname = new URL(request.url).pathname;
-  const normalized = normalizePath(pathname);
-  return normalized.ok ? normalized.path : pathname;
+  const normalized = normalizedPathOf(request);
+  return normalized.ok ? normalized.path : new URL(request.url).pathname;
 }
