@@ -5,7 +5,7 @@ import type { Logger } from "../log";
 import type { SessionManager, Via } from "../session/manager";
 import type { LimiterBackend, LimitVerdict } from "../ratelimit/types";
 import { type CookieOptions, clearedCookie, readSessionCookie, sessionCookie } from "../session/cookie";
-import { hashToken, isTokenShaped } from "../session/token";
+import { bearerToken, hashToken, isTokenShaped } from "../session/token";
 import { StoreUnavailableError } from "../store/types";
 import { GateError } from "../errors";
 
@@ -28,8 +28,8 @@ type Credential = { token: string; via: Via; tokenHash?: string };
  */
 function credentialOf(c: Context<GateEnv>, cookieName: string): Credential | "duplicate" | undefined {
   if (/^\/_gate\/admin(\/|$)/.test(c.get("path"))) return undefined; // the admin API's bearer is not a session token
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "");
-  if (bearer && isTokenShaped(bearer[1])) return { token: bearer[1], via: "bearer" };
+  const bearer = bearerToken(c.req.header("authorization"));
+  if (bearer) return { token: bearer, via: "bearer" };
   const cookie = readSessionCookie(c.req.header("cookie") ?? null, cookieName);
   if (cookie.kind === "duplicate") return "duplicate";
   return cookie.kind === "one" ? { token: cookie.value, via: "cookie" } : undefined;

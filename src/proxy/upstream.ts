@@ -1,7 +1,7 @@
 import type { SessionRecord } from "../store/types";
 import { stripInbound } from "./strip";
 import { withoutSessionCookie } from "../session/cookie";
-import { isTokenShaped } from "../session/token";
+import { bearerToken } from "../session/token";
 
 /** What the gate knows about the request it forwards. */
 export interface Forward {
@@ -39,8 +39,7 @@ export function upstreamRequest(target: string, forward: Forward): Request {
     if (rest) headers.set("cookie", rest);
     else headers.delete("cookie");
   }
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(headers.get("authorization") ?? "");
-  if (bearer && isTokenShaped(bearer[1])) headers.delete("authorization");
+  if (bearerToken(headers.get("authorization"))) headers.delete("authorization");
   if (session) {
     headers.set("X-Gate-User", session.sub);
     headers.set("X-Gate-Session", session.sid);

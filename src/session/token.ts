@@ -8,6 +8,17 @@ export function isTokenShaped(value: string | undefined): value is string {
   return value !== undefined && TOKEN_PATTERN.test(value);
 }
 
+/**
+ * The gate token an `Authorization: Bearer …` header carries, or `undefined`
+ * when it carries none (no header, another scheme, or a bearer that is not
+ * token-shaped, such as the origin's own JWT). One definition for both sides:
+ * what authenticates a request is exactly what is stripped before forwarding.
+ */
+export function bearerToken(authorization: string | null | undefined): string | undefined {
+  const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
+  return isTokenShaped(token) ? token : undefined;
+}
+
 /** A fresh token for a new session. */
 export function newToken(): string {
   return base64url(randomBytes(32));
