@@ -43,16 +43,20 @@ const BACKENDS = [
     makeStore: (): SessionStore => createRedisStore(redisClient()),
     async storedTokens(sid: string): Promise<string[]> {
       const redis = redisClient();
-      const hashes: string[] = [];
+      // SCAN may return a key more than once when the keyspace rehashes during the
+      // iteration (other test files write meanwhile): collect distinct keys.
+      const keys = new Set<string>();
       let cursor = "0";
       do {
-        const [next, keys] = await redis.scan(cursor, { match: "tok:*", count: 1000 });
+        const [next, page] = await redis.scan(cursor, { match: "tok:*", count: 1000 });
         cursor = String(next);
-        for (const key of keys) {
-          const value = await redis.get<string>(key);
-          if (value && (JSON.parse(value) as { sid: string }).sid === sid) hashes.push(key.slice(4));
-        }
+        for (const key of page) keys.add(key);
       } while (cursor !== "0");
+      const hashes: string[] = [];
+      for (const key of keys) {
+        const value = await redis.get<string>(key);
+        if (value && (JSON.parse(value) as { sid: string }).sid === sid) hashes.push(key.slice(4));
+      }
       return hashes;
     },
   },
