@@ -1,5 +1,5 @@
 // What signing X-Gate-Assertion costs per request, with the private key
-// imported once per isolate (what the gate does: src/assertion/keys.ts caches
+// imported once per isolate (what the gate does: src/assertion/signing-keys.ts caches
 // the CryptoKey by kid) against importing it for every request (open the
 // sealed seed with AES-256-GCM, import PKCS #8, then sign).
 //

@@ -41,7 +41,7 @@ function check(env: Env) {
   try {
     const parsed = parseConfig(env);
     if (!parsed.ok) return { ok: false, problems: parsed.problems };
-    return { ok: true, routes: parsed.config.routes.length, store: parsed.config.store };
+    return { ok: true, routes: parsed.config.routes.length, store: parsed.config.store.kind };
   } catch (error) {
     // A throw is a parser bug (it should report, not throw); show it rather than hide it.
     return { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };

@@ -1,24 +1,27 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import type { Config } from "./config/types";
+import type { GateKeys } from "./derive";
+import { GateError, toResponse } from "./errors";
 import type { GateEnv } from "./http/context";
-import type { Logger } from "./log";
+import { type Logger, outageFields } from "./log";
+import type { LimiterBackend } from "./ratelimit/types";
 import { type SessionStore, StoreUnavailableError } from "./store/types";
-import type { GateKeys } from "./session/keys";
-import { GateError, errorResponse } from "./errors";
 import { createSessionManager } from "./session/manager";
+import { createTransitions } from "./session/transitions";
 import { secureResponse } from "./http/secure-response";
 import { debugTiming } from "./http/timing";
 import { prepare, routingPath } from "./http/prepare";
 import { admit } from "./http/admit";
-import type { LimiterBackend } from "./ratelimit/types";
 import { csrfGuard } from "./http/csrf";
-import { STORE_RETRY_AFTER, enforcePolicy } from "./policy/enforce";
+import { enforcePolicy } from "./policy/enforce";
 import { forward } from "./proxy/forward";
+import { ADMIN_PREFIX, GATE_PREFIX, isUnder } from "./endpoints/paths";
 import { selfService } from "./endpoints/self";
 import { health } from "./endpoints/health";
 import { admin } from "./endpoints/admin";
 import { jwks } from "./endpoints/jwks";
-import { type AssertionKeys, createAssertionKeys } from "./assertion/keys";
+import type { AssertionKeys } from "./assertion/signing-keys";
 import { createAssertionSigner } from "./assertion/sign";
 
 /** Everything the gate is built from; tests inject a clock, a store and a logger. */
@@ -27,11 +30,25 @@ export interface GateDeps {
   store: SessionStore;
   keys: GateKeys;
   /** The rate limiting backend of the configured limiters. */
-  limits: LimiterBackend;
+  limiterBackend: LimiterBackend;
   now: () => number;
   log: Logger;
-  /** The assertion signing keys; built over `store` when absent. The Worker entry shares them with the cron. */
-  assertionKeys?: AssertionKeys;
+  /** The assertion signing keys, shared with the cron that rotates them. */
+  assertionKeys: AssertionKeys;
+}
+
+/**
+ * What the log learns of an error the pipeline threw: refusals were logged
+ * where they were decided; an outage once (admission already logged the one
+ * it remembered); anything else is a bug, logged with its message.
+ */
+function report(error: Error, c: Context<GateEnv>, log: Logger): void {
+  if (error instanceof HTTPException) return;
+  if (error instanceof StoreUnavailableError) {
+    if (error !== c.get("storeOutage")) log("store.error", { ...outageFields(error), request_id: c.get("requestId") });
+    return;
+  }
+  log("request.rejected", { reason: "internal_error", error: String(error), request_id: c.get("requestId") });
 }
 
 /**
@@ -41,40 +58,32 @@ export interface GateDeps {
  * endpoints, or → CSRF → route policy → proxy.
  */
 export function createApp(deps: GateDeps) {
-  const { config, store, limits, now, log } = deps;
-  const sessions = createSessionManager(deps);
-  const assertionKeys = deps.assertionKeys ?? createAssertionKeys({ store, secret: config.secrets.gate, periods: config.assertion, now, log });
+  const { config, store, now, log, assertionKeys } = deps;
+  const sessions = createSessionManager({ policy: config.session, store, keys: deps.keys, now, log });
+  const transitions = createTransitions({ sessions, cookie: config.cookie, now });
   const signAssertion = createAssertionSigner({ keys: assertionKeys, issuer: config.issuer, originUrl: config.origin.url, now });
   const app = new Hono<GateEnv>({ getPath: routingPath });
 
   app.onError((error, c) => {
-    if (error instanceof GateError) return errorResponse(error);
-    if (error instanceof StoreUnavailableError) {
-      log("store.error", { operation: "endpoint", error: error.message, request_id: c.get("requestId") });
-      return errorResponse(new GateError("unavailable", { "Retry-After": STORE_RETRY_AFTER }));
-    }
-    log("request.rejected", { reason: "internal_error", error: String(error), request_id: c.get("requestId") });
-    return errorResponse(new GateError("internal_error"));
+    report(error, c, log);
+    return toResponse(error);
   });
 
   app.use(debugTiming()); // GATE_DEBUG_TIMING = "1" only: Server-Timing (docs/benchmarks.md)
   app.use(secureResponse({ headers: config.headers }));
   app.use(prepare(config.routes, log));
-  app.use(admit({ sessions, cookie: config.cookie, limiters: config.rateLimits, limits, log, now }));
-  app.route("/_gate/admin", admin({ config, sessions }));
-  app.route("/_gate", selfService({ config, sessions, log }));
-  app.route("/_gate", health(store, log));
-  app.route("/_gate", jwks(assertionKeys));
+  app.use(admit({ sessions, cookie: config.cookie, limiters: config.rateLimits, limiterBackend: deps.limiterBackend, log, now }));
+  app.route(ADMIN_PREFIX, admin({ config, sessions }));
+  app.route(GATE_PREFIX, selfService({ config, sessions, transitions, log }));
+  app.route(GATE_PREFIX, health(store, log));
+  app.route(GATE_PREFIX, jwks(assertionKeys));
 
   app.all("*", (c, next) => {
-    if (/^\/_gate(\/|$)/i.test(c.get("matchPath"))) throw new GateError("not_found");
+    if (isUnder(c.get("matchPath"), GATE_PREFIX)) throw new GateError("not_found");
     return next();
   });
   app.all("*", csrfGuard(config.trustedOrigins, log, (c) => c.get("route").csrf));
   app.all("*", enforcePolicy({ loginPath: config.loginPath, now, log }));
-  app.all("*", forward({ config, sessions, log, now, signAssertion }));
+  app.all("*", forward({ config, transitions, log, now, signAssertion }));
   return app;
 }
-
-/** The gate's Hono app. */
-export type GateApp = ReturnType<typeof createApp>;

@@ -1,3 +1,7 @@
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { StoreUnavailableError } from "./store/types";
+
 /** Every error the gate answers with; the body is `{"error": code}` (contract §5). */
 export type ErrorCode =
   | "unauthenticated"
@@ -14,7 +18,7 @@ export type ErrorCode =
   | "misconfigured"
   | "internal_error";
 
-const STATUS: Record<ErrorCode, number> = {
+const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   unauthenticated: 401,
   forbidden: 403,
   reauthentication_required: 401,
@@ -30,26 +34,46 @@ const STATUS: Record<ErrorCode, number> = {
   internal_error: 500,
 };
 
-/** Extra response headers an error carries (Retry-After, Allow, a cleared cookie). */
+/** Seconds a client should wait before retrying while the store is unreachable. */
+export const STORE_RETRY_AFTER = "5";
+
+/** Extra response headers an error carries (Retry-After, Allow, WWW-Authenticate). */
 export type ErrorHeaders = Record<string, string>;
 
 /**
- * The gate's one error type. Thrown anywhere in the pipeline, turned into a
- * response in one place ({@link errorResponse}); the body names only the code,
- * the reason goes to the log.
+ * The gate's one error type. Thrown anywhere in the pipeline and turned into
+ * a response in one place ({@link toResponse}); the body names only the code,
+ * the reason goes to the log. It is a Hono `HTTPException`, so Hono and its
+ * middleware treat it as a deliberate answer, never as a crash.
  */
-export class GateError extends Error {
+export class GateError extends HTTPException {
   override readonly name = "GateError";
+  readonly headers: ErrorHeaders;
   constructor(
     readonly code: ErrorCode,
-    readonly headers: ErrorHeaders = {},
+    headers: ErrorHeaders = {},
   ) {
-    super(code);
+    super(STATUS[code], { message: code });
+    this.headers = code === "unavailable" ? { "Retry-After": STORE_RETRY_AFTER, ...headers } : headers;
+  }
+
+  /** The JSON response: `{"error": code}`, never cached. */
+  override getResponse(): Response {
+    const headers = new Headers({ "Content-Type": "application/json", "Cache-Control": "no-store", ...this.headers });
+    return new Response(JSON.stringify({ error: this.code }), { status: this.status, headers });
   }
 }
 
-/** The JSON response for an error. */
-export function errorResponse(error: GateError): Response {
-  const headers = new Headers({ "Content-Type": "application/json", "Cache-Control": "no-store", ...error.headers });
-  return new Response(JSON.stringify({ error: error.code }), { status: STATUS[error.code], headers });
+/**
+ * Turns anything thrown in the pipeline into the client's response, in one
+ * switch: the gate's own errors as they are; a store outage as 503
+ * `unavailable` with Retry-After (the only place an outage becomes a 503);
+ * a refusal from a Hono built-in with its own status; anything else as 500
+ * `internal_error`, with no stack trace.
+ */
+export function toResponse(error: unknown): Response {
+  if (error instanceof GateError) return error.getResponse();
+  if (error instanceof StoreUnavailableError) return new GateError("unavailable").getResponse();
+  if (error instanceof HTTPException) return error.getResponse();
+  return new GateError("internal_error").getResponse();
 }

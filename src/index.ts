@@ -6,11 +6,11 @@ import { createProblems } from "./config/problems";
 import { createApp } from "./app";
 import { createLogger } from "./log";
 import { selectBackends } from "./store/select";
-import { deriveKeys } from "./session/keys";
-import { GateError, errorResponse } from "./errors";
+import { deriveKeys } from "./derive";
+import { GateError } from "./errors";
 import { secureResponse } from "./http/secure-response";
 import type { GateEnv } from "./http/context";
-import { createAssertionKeys } from "./assertion/keys";
+import { createAssertionKeys } from "./assertion/signing-keys";
 
 type Handler = (request: Request, env: Env, ctx: ExecutionContext) => Response | Promise<Response>;
 
@@ -34,9 +34,9 @@ export async function buildGate(env: Env, now: () => number = Date.now): Promise
     return misconfigured();
   }
   const { config } = parsed;
-  const { store, limits } = selectBackends(config, env);
+  const { store, limits } = selectBackends(config);
   const assertionKeys = createAssertionKeys({ store, secret: config.secrets.gate, periods: config.assertion, now, log });
-  const app = createApp({ config, store, limits, keys: await deriveKeys(config.secrets.gate), now, log, assertionKeys });
+  const app = createApp({ config, store, limiterBackend: limits, keys: await deriveKeys(config.secrets.gate), now, log, assertionKeys });
   const rotateKeys = async () => {
     try {
       await assertionKeys.rotate();
@@ -51,7 +51,7 @@ export async function buildGate(env: Env, now: () => number = Date.now): Promise
 function misconfigured(): Gate {
   const app = new Hono<GateEnv>();
   app.use(secureResponse({ headers: parseSecurityHeaders(createProblems(), undefined) }));
-  app.all("*", () => errorResponse(new GateError("misconfigured")));
+  app.all("*", () => new GateError("misconfigured").getResponse());
   // Its problems were logged when it was built; the cron has nothing to do.
   return Object.assign((request: Request, env: Env, ctx: ExecutionContext) => app.fetch(request, env, ctx), { rotateKeys: async () => {} });
 }

@@ -25,3 +25,10 @@ export type Logger = (event: LogEvent, fields?: Record<string, unknown>) => void
 export function createLogger(write: (line: string) => void = (line) => console.log(line), now: () => number = Date.now): Logger {
   return (event, fields = {}) => write(JSON.stringify({ time: new Date(now()).toISOString(), event, ...fields }));
 }
+
+/** The fields of a `store.error` line: which operation of which backend failed, and why (never its arguments). */
+export const outageFields = (error: { operation: string; backend: string; message: string }) => ({
+  operation: error.operation,
+  backend: error.backend,
+  error: error.message,
+});

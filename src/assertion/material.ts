@@ -1,5 +1,6 @@
 import { calculateJwkThumbprint } from "jose";
-import { base64url, randomBytes, utf8 } from "../util/encoding";
+import { base64url, fromBase64url, randomBytes, utf8 } from "../util/encoding";
+import { hkdf, masterKey } from "../derive";
 
 /** An Ed25519 key pair as the gate holds it in memory: never written anywhere in clear. */
 export interface KeyMaterial {
@@ -31,8 +32,7 @@ const pkcs8 = (seed: Uint8Array) => new Uint8Array([...PKCS8_ED25519_PREFIX, ...
  * its own `info` (RFC 5869 §3.2), apart from every other key the gate derives.
  */
 export async function deriveAssertionSecrets(secret: string): Promise<AssertionSecrets> {
-  const master = await crypto.subtle.importKey("raw", utf8(secret), "HKDF", false, ["deriveKey", "deriveBits"]);
-  const hkdf = (info: string) => ({ name: "HKDF", hash: "SHA-256", salt: utf8("gatehouse"), info: utf8(info) });
+  const master = await masterKey(secret);
   const wrap = await crypto.subtle.deriveKey(hkdf("gatehouse/assertion/key-wrap/v1"), master, { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
   const genesisSeed = new Uint8Array(await crypto.subtle.deriveBits(hkdf("gatehouse/assertion/genesis/v1"), master, SEED_BYTES * 8));
   return { wrap, genesisSeed };
@@ -74,9 +74,4 @@ export async function unseal(wrap: CryptoKey, kid: string, sealed: string): Prom
   } catch {
     return undefined;
   }
-}
-
-function fromBase64url(text: string): Uint8Array {
-  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-  return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
 }

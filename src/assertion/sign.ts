@@ -1,6 +1,6 @@
 import { SignJWT } from "jose";
 import type { SessionRecord } from "../store/types";
-import type { AssertionKeys, Background } from "./keys";
+import type { AssertionKeys, Background } from "./signing-keys";
 
 /** `exp − iat` of every assertion: long enough for the hop to the origin, short enough to be useless if it leaks. */
 export const ASSERTION_LIFETIME_SECONDS = 60;

@@ -1,6 +1,7 @@
 import type { Env } from "./env";
-import type { Config, Limiter, LimiterKey } from "./types";
+import type { Config, StoreConfig } from "./types";
 import { parseRoutes } from "./routes";
+import { parseLimiters } from "./limiters";
 import { parseSecurityHeaders } from "./headers";
 import { readAssertion } from "./assertion";
 import {
@@ -29,12 +30,11 @@ const MIN_SECRET_BYTES = 32;
 export function parseConfig(env: Env): ParsedConfig {
   const problems = createProblems();
   const gate = readGate(problems, env.GATE);
-  const store = readChoice(problems, "SESSION_STORE", env.SESSION_STORE || undefined, ["kv", "redis"], "kv");
-  const limiters = parseLimiters(problems, gate.rate_limits, store, env);
+  const storeKind = readChoice(problems, "SESSION_STORE", env.SESSION_STORE || undefined, ["kv", "redis"], "kv");
+  const limiters = parseLimiters(problems, gate.rate_limits, storeKind, env);
   const cookie = readTable(problems, "GATE.cookie", gate.cookie, ["name", "same_site"]);
   const config: Config = {
     origin: readOrigin(problems, env),
-    store,
     secrets: {
       gate: readSecret(problems, "GATE_SECRET", env.GATE_SECRET, true)!,
       origin: readSecret(problems, "GATE_ORIGIN_SECRET", env.GATE_ORIGIN_SECRET, true)!,
@@ -52,8 +52,8 @@ export function parseConfig(env: Env): ParsedConfig {
     rateLimits: limiters,
     routes: parseRoutes(problems, gate.routes, limiters),
     headers: parseSecurityHeaders(problems, gate.security_headers),
+    store: readStore(problems, env, storeKind),
   };
-  readStore(problems, env, config.store);
   return problems.list.length === 0 ? { ok: true, config } : { ok: false, problems: problems.list };
 }
 
@@ -79,16 +79,16 @@ function readOrigin(problems: Problems, env: Env): Config["origin"] {
   return { url };
 }
 
-function readStore(problems: Problems, env: Env, store: Config["store"]): void {
-  if (store === "kv" && !isKv(env.SESSIONS)) {
-    problems.add("SESSIONS", 'expected a KV namespace binding named SESSIONS (SESSION_STORE is "kv")');
+/** `SESSION_STORE` and what reaches it: the KV binding, or the Upstash URL and token. */
+function readStore(problems: Problems, env: Env, kind: StoreConfig["kind"]): StoreConfig {
+  if (kind === "kv") {
+    if (!isKv(env.SESSIONS)) problems.add("SESSIONS", 'expected a KV namespace binding named SESSIONS (SESSION_STORE is "kv")');
+    return { kind, namespace: env.SESSIONS as KVNamespace };
   }
-  if (store === "redis") {
-    if (!parseHttpUrl(env.UPSTASH_REDIS_REST_URL)) {
-      problems.add("UPSTASH_REDIS_REST_URL", `expected the https URL of the Upstash database, got ${show(env.UPSTASH_REDIS_REST_URL)}`);
-    }
-    if (!env.UPSTASH_REDIS_REST_TOKEN) problems.add("UPSTASH_REDIS_REST_TOKEN", "expected the Upstash REST token (a secret)");
-  }
+  const url = parseHttpUrl(env.UPSTASH_REDIS_REST_URL);
+  if (!url) problems.add("UPSTASH_REDIS_REST_URL", `expected the https URL of the Upstash database, got ${show(env.UPSTASH_REDIS_REST_URL)}`);
+  if (!env.UPSTASH_REDIS_REST_TOKEN) problems.add("UPSTASH_REDIS_REST_TOKEN", "expected the Upstash REST token (a secret)");
+  return { kind, url: String(env.UPSTASH_REDIS_REST_URL), token: String(env.UPSTASH_REDIS_REST_TOKEN) };
 }
 
 function isKv(value: unknown): value is KVNamespace {
@@ -160,43 +160,4 @@ function readSession(problems: Problems, value: unknown): Config["session"] {
     problems.add("GATE.session.rotation_grace", "must be shorter than GATE.session.rotate_every");
   }
   return session;
-}
-
-/** Workers Rate Limiting bindings count over 10 or 60 seconds, nothing else. */
-const BINDING_PERIODS = [10_000, 60_000];
-
-/**
- * Reads `GATE.rate_limits`. Absent, there are no limiters. In `kv` mode each
- * limiter needs its Workers Rate Limiting binding `RATE_LIMIT_<NAME>`, whose
- * period can only be 10 s or 60 s.
- */
-function parseLimiters(problems: Problems, value: unknown, store: Config["store"], env: Env): Map<string, Limiter> {
-  const limiters = new Map<string, Limiter>();
-  const table = readTable(problems, "GATE.rate_limits", value, Object.keys(isTable(value) ? value : {}));
-  for (const [name, entry] of Object.entries(table)) {
-    const key = `GATE.rate_limits.${name}`;
-    if (!/^[a-z][a-z0-9_]*$/.test(name)) problems.add(key, "expected a name of lower-case letters, digits and _");
-    if (!isTable(entry)) {
-      // One line for a limiter that is not a table, not one per missing field.
-      problems.add(key, `expected a table such as { limit = 600, period = "1m", key = "ip" }, got ${show(entry)}`);
-      continue;
-    }
-    const raw = readTable(problems, key, entry, ["limit", "period", "key", "on_failure"]);
-    const limit = raw.limit;
-    if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1) {
-      problems.add(`${key}.limit`, `expected a whole number of at least 1, got ${show(limit)}`);
-    }
-    const period = readDuration(problems, `${key}.period`, raw.period, "1m");
-    if (store === "kv" && !BINDING_PERIODS.includes(period)) {
-      problems.add(`${key}.period`, `expected "10s" or "1m" in kv mode (Workers Rate Limiting periods), got ${show(raw.period)}`);
-    }
-    const binding = `RATE_LIMIT_${name.toUpperCase()}`;
-    if (store === "kv" && typeof (env[binding] as RateLimit | undefined)?.limit !== "function") {
-      problems.add(key, `expected a rate limiting binding named ${binding} in wrangler.toml ([[ratelimits]]) in kv mode`);
-    }
-    const by = readChoice<LimiterKey>(problems, `${key}.key`, raw.key, ["ip", "session", "user"], "ip");
-    const onFailure = readChoice(problems, `${key}.on_failure`, raw.on_failure, ["open", "closed"], "open");
-    limiters.set(name, { name, limit: Number(limit), period, key: by, onFailure });
-  }
-  return limiters;
 }

@@ -33,7 +33,12 @@ export interface Limiter {
   key: LimiterKey;
   /** When the limiter's backend fails: let the request through (`open`) or answer 429 (`closed`). */
   onFailure: "open" | "closed";
+  /** `kv` mode: the Workers Rate Limiting binding `RATE_LIMIT_<NAME>` that counts for it. */
+  binding?: RateLimit;
 }
+
+/** Where sessions live (`SESSION_STORE`), with what reaches it. */
+export type StoreConfig = { kind: "kv"; namespace: KVNamespace } | { kind: "redis"; url: string; token: string };
 
 /** A security header's setting: the value to send, and whether the origin's own value wins. */
 export interface HeaderRule {
@@ -44,7 +49,7 @@ export interface HeaderRule {
 /** The gate's whole configuration, validated once per isolate. Times in milliseconds. */
 export interface Config {
   origin: { url?: URL; binding?: Fetcher };
-  store: "kv" | "redis";
+  store: StoreConfig;
   secrets: {
     gate: string;
     origin: string;

@@ -38,6 +38,14 @@ function ttlOf(value: unknown, fallback: number): number | undefined {
 }
 
 /**
+ * The 401 of the admin API, shaped as RFC 6750 §3 (and hono/bearer-auth) shape
+ * it. Hand-written rather than hono/bearer-auth itself: that middleware answers
+ * 400 to a token outside RFC 6750's token68 alphabet, and GATE_ADMIN_TOKEN may
+ * be any 32+ bytes, while the contract says 401 for anything but the right token.
+ */
+const ADMIN_CHALLENGE = { "WWW-Authenticate": 'Bearer realm="gatehouse-admin", error="invalid_token"' };
+
+/**
  * The admin API (contract §6), mounted under `/_gate/admin`. It answers 404
  * when GATE_ADMIN_TOKEN is unset, and 401 to anything but the right bearer token.
  */
@@ -46,7 +54,7 @@ export function admin(options: AdminOptions) {
   const app = new Hono<GateEnv>();
   app.use("*", async (c, next) => {
     if (!config.secrets.admin) throw new GateError("not_found");
-    if (!(await isAdmin(c.req.header("authorization"), config.secrets.admin))) throw new GateError("unauthenticated");
+    if (!(await isAdmin(c.req.header("authorization"), config.secrets.admin))) throw new GateError("unauthenticated", ADMIN_CHALLENGE);
     await next();
   });
 

@@ -1,7 +1,6 @@
 import { Hono } from "hono";
-import type { GateEnv } from "../http/context";
-import { type AssertionKeys, JWKS_MAX_AGE_SECONDS } from "../assertion/keys";
-import { waitUntil } from "../http/admit";
+import { type GateEnv, waitUntil } from "../http/context";
+import { type AssertionKeys, JWKS_MAX_AGE_SECONDS } from "../assertion/signing-keys";
 
 /**
  * `GET /_gate/jwks.json`: the public keys of `X-Gate-Assertion` (contract §6),

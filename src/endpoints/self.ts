@@ -1,9 +1,9 @@
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import type { Config } from "../config/types";
-import type { GateEnv } from "../http/context";
+import { type GateEnv, requireSession } from "../http/context";
 import type { SessionManager } from "../session/manager";
+import type { Transitions } from "../session/transitions";
 import { GateError } from "../errors";
-import { STORE_RETRY_AFTER } from "../policy/enforce";
 import { clearedCookie } from "../session/cookie";
 import { csrfGuard } from "../http/csrf";
 import type { Logger } from "../log";
@@ -13,6 +13,7 @@ import { listedView, sessionView } from "./views";
 export interface SelfServiceOptions {
   config: Config;
   sessions: SessionManager;
+  transitions: Transitions;
   log: Logger;
 }
 
@@ -40,16 +41,8 @@ export function logoutTarget(next: string | undefined, loginPath: string): strin
  * Mounted under `/_gate`; never forwarded.
  */
 export function selfService(options: SelfServiceOptions) {
-  const { config, sessions, log } = options;
+  const { config, sessions, transitions, log } = options;
   const app = new Hono<GateEnv>();
-
-  /** The valid session of the request, or the error the client gets. */
-  const requireSession = (c: Context<GateEnv>) => {
-    const auth = c.get("auth");
-    if (auth?.status === "valid") return auth;
-    if (c.get("storeDown")) throw new GateError("unavailable", { "Retry-After": STORE_RETRY_AFTER });
-    throw new GateError("unauthenticated");
-  };
 
   /** Cookie-authenticated state changes need the same-origin proof every route gets. */
   app.on(["POST", "DELETE"], "*", csrfGuard(config.trustedOrigins, log));
@@ -57,8 +50,7 @@ export function selfService(options: SelfServiceOptions) {
   app.get("/session", (c) => c.json(sessionView(requireSession(c).session)));
 
   app.post("/logout", async (c) => {
-    const auth = c.get("auth");
-    if (auth?.status === "valid") await sessions.revoke(auth.session, "logout");
+    await transitions.logout(c, "session");
     c.set("sessionCookie", clearedCookie(config.cookie));
     c.header("Clear-Site-Data", '"cookies"');
     const form = FORM_TYPES.test(c.req.header("content-type") ?? "") || c.req.header("sec-fetch-mode") === "navigate";

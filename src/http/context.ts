@@ -1,5 +1,9 @@
-import type { Authentication } from "../session/manager";
+import type { Context } from "hono";
 import type { RoutePolicy } from "../config/types";
+import type { Authentication } from "../session/manager";
+import type { StoreUnavailableError } from "../store/types";
+import type { SessionRecord } from "../store/types";
+import { GateError } from "../errors";
 
 /** What the pipeline learns about a request, shared between middleware through Hono's `c.var`. */
 export interface GateVariables {
@@ -9,15 +13,35 @@ export interface GateVariables {
   route: RoutePolicy;
   /** The session check, when the request carried a token. */
   auth?: Authentication;
-  /** The store could not be reached while checking the token. */
-  storeDown?: boolean;
+  /** The store could not be reached while checking the token: session routes answer 503, public ones go on. */
+  storeOutage?: StoreUnavailableError;
   /** The Set-Cookie for the session cookie this response must carry (rotation, login, clearing). */
   sessionCookie?: string;
   requestId: string;
   clientIp: string;
+  /** Time spent waiting for the origin's response headers, in ms (`GATE_DEBUG_TIMING`, metrics). */
+  originTime?: number;
 }
 
 /** The Hono environment of the gate's app. */
 export interface GateEnv {
   Variables: GateVariables;
+}
+
+/** Lets work finish after the response when the runtime offers an execution context. */
+export function waitUntil(c: { executionCtx: ExecutionContext }, work: Promise<unknown>): void {
+  try {
+    c.executionCtx.waitUntil(work);
+  } catch {
+    // No execution context (a bare app.request() in a unit test): the promise still runs.
+  }
+}
+
+/** The request's valid session, or why there is none: the store outage it met, else 401. */
+export function requireSession(c: Context<GateEnv>): { session: SessionRecord; via: "cookie" | "bearer" } {
+  const auth = c.get("auth");
+  if (auth?.status === "valid") return auth;
+  const outage = c.get("storeOutage");
+  if (outage) throw outage;
+  throw new GateError("unauthenticated");
 }

@@ -1,8 +1,8 @@
 import type { MiddlewareHandler } from "hono";
-import type { GateEnv } from "../http/context";
-import type { Logger } from "../log";
 import { GateError } from "../errors";
 import { isNavigation } from "../http/client";
+import { type GateEnv, requireSession } from "../http/context";
+import type { Logger } from "../log";
 
 /** Options of {@link enforcePolicy}. */
 export interface EnforcePolicyOptions {
@@ -10,9 +10,6 @@ export interface EnforcePolicyOptions {
   now: () => number;
   log: Logger;
 }
-
-/** Seconds a client should wait when the store is down. */
-export const STORE_RETRY_AFTER = "5";
 
 /**
  * Applies the matched route's policy (contract §1, §5): `deny` answers 404,
@@ -25,23 +22,20 @@ export function enforcePolicy(options: EnforcePolicyOptions): MiddlewareHandler<
   const { loginPath, now, log } = options;
   return async function enforcePolicy(c, next) {
     const route = c.get("route");
-    const auth = c.get("auth");
-    const fields = { route: route.path, path: c.get("path"), request_id: c.get("requestId") };
     if (route.access === "deny") throw new GateError("not_found");
     if (route.access === "public") return next();
-    if (auth?.status !== "valid") {
-      if (c.get("storeDown")) throw new GateError("unavailable", { "Retry-After": STORE_RETRY_AFTER });
-      if (isNavigation(c.req.raw)) return c.redirect(loginUrl(loginPath, c.get("path"), c.req.url), 302);
-      throw new GateError("unauthenticated");
-    }
-    const { session } = auth;
+    const navigation = isNavigation(c.req.raw);
+    const signedOut = c.get("auth")?.status !== "valid" && !c.get("storeOutage");
+    if (signedOut && navigation) return c.redirect(loginUrl(loginPath, c.get("path"), c.req.url), 302);
+    const { session } = requireSession(c);
+    const fields = { route: route.path, path: c.get("path"), request_id: c.get("requestId"), sid: session.sid, sub: session.sub };
     if (route.roles && !route.roles.some((role) => session.roles.includes(role))) {
-      log("auth.denied", { ...fields, reason: "missing_role", sid: session.sid, sub: session.sub });
+      log("auth.denied", { ...fields, reason: "missing_role" });
       throw new GateError("forbidden");
     }
     if (route.fresh !== undefined && now() - session.authTime > route.fresh) {
-      log("auth.denied", { ...fields, reason: "not_fresh", sid: session.sid, sub: session.sub });
-      if (isNavigation(c.req.raw)) return c.redirect(loginUrl(loginPath, c.get("path"), c.req.url, true), 302);
+      log("auth.denied", { ...fields, reason: "not_fresh" });
+      if (navigation) return c.redirect(loginUrl(loginPath, c.get("path"), c.req.url, true), 302);
       throw new GateError("reauthentication_required");
     }
     return next();

@@ -1,20 +1,18 @@
 import type { Context } from "hono";
 import type { Config } from "../config/types";
-import type { GateEnv } from "../http/context";
-import type { Logger } from "../log";
-import type { SessionManager } from "../session/manager";
 import { GateError } from "../errors";
-import { upstreamRequest, upstreamUrl } from "./upstream";
-import { readOriginInstructions } from "./instructions";
+import { type GateEnv, waitUntil } from "../http/context";
+import { type Logger, outageFields } from "../log";
 import type { AssertionSigner } from "../assertion/sign";
-import type { SessionRecord } from "../store/types";
-import { StoreUnavailableError } from "../store/types";
-import { waitUntil } from "../http/admit";
+import type { Transitions } from "../session/transitions";
+import { type SessionRecord, StoreUnavailableError } from "../store/types";
+import { readOriginInstructions } from "./instructions";
+import { upstreamRequest, upstreamUrl } from "./upstream";
 
 /** Options of {@link forward}. */
 export interface ForwardOptions {
   config: Config;
-  sessions: SessionManager;
+  transitions: Transitions;
   log: Logger;
   now: () => number;
   /** Signs `X-Gate-Assertion` for a request with a session (src/assertion/). */
@@ -27,10 +25,11 @@ export interface ForwardOptions {
  * the origin's own cookies reach the client unchanged.
  */
 export function forward(options: ForwardOptions) {
-  const { config, log } = options;
-  const send = config.origin.binding
-    ? (request: Request) => config.origin.binding!.fetch(request)
-    : (request: Request) => fetch(request);
+  const { config, log, now } = options;
+  const binding = config.origin.binding;
+  const send = binding ? (request: Request) => binding.fetch(request) : (request: Request) => fetch(request);
+  const instructions = { originSecret: config.secrets.origin, transitions: options.transitions, log, now };
+
   /**
    * The assertion of a request with a session. When the keyset cannot be read
    * (store down, nothing cached), a `session` route fails with 503 and a
@@ -43,8 +42,21 @@ export function forward(options: ForwardOptions) {
       return await options.signAssertion(request, (work) => waitUntil(c, work));
     } catch (error) {
       if (!(error instanceof StoreUnavailableError) || route.access !== "public") throw error;
-      log("store.error", { operation: "keyset", error: error.message, request_id: c.get("requestId") });
+      log("store.error", { ...outageFields(error), request_id: c.get("requestId") });
       return undefined;
+    }
+  }
+
+  /** Sends to the origin, timing the wait for its response headers (`originTime`); unreachable is 502. */
+  async function sendTimed(c: Context<GateEnv>, request: Request): Promise<Response> {
+    const start = performance.now();
+    try {
+      return await send(request);
+    } catch (error) {
+      log("origin.error", { error: String(error), request_id: c.get("requestId") });
+      throw new GateError("bad_gateway");
+    } finally {
+      c.set("originTime", performance.now() - start);
     }
   }
 
@@ -65,14 +77,8 @@ export function forward(options: ForwardOptions) {
       assertion,
       requestId: c.get("requestId"),
     });
-    let response: Response;
-    try {
-      response = await send(request);
-    } catch (error) {
-      log("origin.error", { error: String(error), request_id: c.get("requestId") });
-      throw new GateError("bad_gateway");
-    }
-    await readOriginInstructions(c, response, options);
+    const response = await sendTimed(c, request);
+    await readOriginInstructions(c, response, instructions);
     return response;
   };
 }

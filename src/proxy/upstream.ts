@@ -4,7 +4,7 @@ import { withoutSessionCookie } from "../session/cookie";
 import { bearerToken } from "../session/token";
 
 /** What the gate knows about the request it forwards. */
-export interface Forward {
+export interface UpstreamParts {
   request: Request;
   /** The normalised path that was matched; the origin receives exactly this. */
   path: string;
@@ -28,7 +28,7 @@ export function upstreamUrl(base: URL, path: string, search: string): string {
  * headers set from the session, so nothing the client sent can pose as them.
  * The body streams through untouched; redirects are the client's to follow.
  */
-export function upstreamRequest(target: string, forward: Forward): Request {
+export function upstreamRequest(target: string, forward: UpstreamParts): Request {
   const { request, session } = forward;
   const incoming = new URL(request.url);
   const headers = new Headers(request.headers);

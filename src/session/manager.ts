@@ -1,8 +1,19 @@
-import type { Config } from "../config/types";
+import type { GateKeys } from "../derive";
 import type { Logger } from "../log";
-import type { GateKeys } from "./keys";
-import { CorruptRecordError, type SessionRecord, type SessionStore } from "../store/types";
+import { CorruptRecordError, type Lookup, type SessionRecord, type SessionStore } from "../store/types";
+import {
+  type RefusalReason,
+  type RevocationReason,
+  type SessionPolicy,
+  bindingVerdict,
+  expiryOf,
+  remainingLife,
+  rotationDue,
+  touchDue,
+  withinGrace,
+} from "./decide";
 import { fingerprintOf } from "./fingerprint";
+import { createRotations } from "./rotation";
 import { hashToken, isTokenShaped, newSid, newToken, successorOf } from "./token";
 
 /** Where a token came from: cookies rotate and are CSRF-checked; bearer tokens do neither. */
@@ -14,10 +25,17 @@ export interface Client {
   userAgent: string;
 }
 
+/** A token as the request presented it; `tokenHash` is computed by the caller (see `authenticate`). */
+export interface Credential {
+  token: string;
+  tokenHash?: string;
+  via: Via;
+}
+
 /** The outcome of checking a token. */
 export type Authentication =
   | { status: "valid"; session: SessionRecord; via: Via; token: string; setToken?: string }
-  | { status: "invalid"; reason: string };
+  | { status: "invalid"; reason: RefusalReason };
 
 /** Who logged in, as the origin said in `X-Gate-Login` or an admin in the API. */
 export interface Identity {
@@ -26,110 +44,93 @@ export interface Identity {
   claims?: Record<string, unknown>;
 }
 
+/** Runs work after the response (ExecutionContext.waitUntil). */
+export type Background = (work: Promise<unknown>) => void;
+
 /** Dependencies of the session manager. */
 export interface SessionManagerOptions {
-  config: Config;
+  policy: SessionPolicy;
   store: SessionStore;
   keys: GateKeys;
   now: () => number;
   log: Logger;
 }
 
-/** How long a finished rotation is remembered for requests racing it (ms). */
-const ROTATION_MEMORY = 1_000;
+/** A token's standing against its session: current, the previous one in its grace window (with its successor), or not acceptable. */
+type Standing = "current" | "stale_read" | { successor: string } | "token_mismatch" | "reuse_detected";
 
-/**
- * A rotation that never settles (its request was cancelled mid-write) is
- * forgotten after this long (ms), so that no entry stays forever.
- */
-const ROTATION_GIVE_UP = 30_000;
-
-/** A rotation in progress (`settledAt` unset) or finished. */
-type Rotation = { pending: Promise<SessionRecord | undefined>; startedAt: number; settledAt?: number };
-
-/** Longest gap between two writes of `lastSeenAt`; see {@link touchInterval}. */
-const MAX_TOUCH_INTERVAL = 60_000;
-
-/**
- * How stale `lastSeenAt` may get before a request rewrites it: 10 % of the idle
- * timeout, at most 60 s. KV takes one write per second per key, so a session is
- * not written on every request; the price is that a session can end up to this
- * interval before `idle_timeout` after its true last use, never after.
- */
-export const touchInterval = (idleTimeout: number) => Math.min(MAX_TOUCH_INTERVAL, Math.max(1_000, idleTimeout / 10));
+const refused = (reason: RefusalReason): Authentication => ({ status: "invalid", reason });
 
 /**
  * The session manager: validates, rotates, creates and revokes sessions over a
- * {@link SessionStore}. Every policy decision (timeouts, rotation, reuse,
- * binding) is made here, once, for every backend.
+ * {@link SessionStore}. The rules themselves are the pure functions of
+ * `decide.ts`; this applies them to what the store holds, for every backend.
  */
 export function createSessionManager(options: SessionManagerOptions) {
-  const { config, store, keys, now, log } = options;
-  const policy = config.session;
-  /**
-   * Rotations in progress or just finished, by `sid:gen`; a finished one stays
-   * {@link ROTATION_MEMORY} ms (manager clock) for requests that read the session
-   * just before it landed. Swept on the next rotation, not by a timer: workerd
-   * cancels a request's timers once its response is sent, so a `setTimeout`
-   * cleanup never ran and the map grew with every rotation.
-   */
-  const inflight = new Map<string, Rotation>();
-  const remaining = (session: SessionRecord) => session.expiresAt - now();
+  const { policy, store, keys, now, log } = options;
+  const rotations = createRotations<SessionRecord | undefined>(now);
 
-  async function revoke(session: Pick<SessionRecord, "sid" | "sub"> & Partial<SessionRecord>, reason: string): Promise<void> {
-    await store.revoke(session.sid, session.sub, session.expiresAt ? Math.max(1, remaining(session as SessionRecord)) : policy.absoluteTimeout);
+  async function revoke(session: Pick<SessionRecord, "sid" | "sub"> & Partial<SessionRecord>, reason: RevocationReason): Promise<void> {
+    await store.revoke(session.sid, session.sub, session.expiresAt ? remainingLife(session as SessionRecord, now()) : policy.absoluteTimeout);
     log("session.revoked", { sid: session.sid, sub: session.sub, reason });
   }
 
-  /**
-   * Rotates once per isolate however many requests race; the successor is
-   * deterministic anyway. Resolves the rotated session, or `undefined` when the
-   * rotation was not written (the current token then stays valid).
-   */
+  /** Rotates once per isolate however many requests race; `undefined` when the store refused the write (the token stays valid). */
   function rotate(session: SessionRecord, successor: string): Promise<SessionRecord | undefined> {
-    const key = `${session.sid}:${session.gen}`;
-    const at = now();
-    for (const [other, rotation] of inflight) {
-      const forgotten = rotation.settledAt === undefined ? at - rotation.startedAt >= ROTATION_GIVE_UP : at - rotation.settledAt >= ROTATION_MEMORY;
-      if (forgotten) inflight.delete(other);
-    }
-    let rotation = inflight.get(key);
-    if (!rotation) {
-      const started: Rotation = {
-        startedAt: at,
-        pending: (async () => {
-          const time = now();
-          const next = { ...session, gen: session.gen + 1, tokenHash: await hashToken(successor), rotatedAt: time, lastSeenAt: time };
-          if (!(await store.rotate(next, remaining(session)))) return undefined;
-          log("session.rotated", { sid: session.sid, sub: session.sub, gen: next.gen });
-          return next;
-        })().catch((error: unknown) => {
-          log("store.error", { operation: "rotate", sid: session.sid, error: String(error) });
-          return undefined;
-        }),
-      };
-      void started.pending.then(() => (started.settledAt = now()));
-      inflight.set(key, (rotation = started));
-    }
-    return rotation.pending;
+    return rotations.once(`${session.sid}:${session.gen}`, async () => {
+      try {
+        const time = now();
+        const next = { ...session, gen: session.gen + 1, tokenHash: await hashToken(successor), rotatedAt: time, lastSeenAt: time };
+        if (!(await store.rotate(next, remainingLife(session, time)))) return undefined;
+        log("session.rotated", { sid: session.sid, sub: session.sub, gen: next.gen });
+        return next;
+      } catch (error) {
+        log("store.error", { operation: "rotate", sid: session.sid, error: String(error) });
+        return undefined;
+      }
+    });
   }
 
-  /** The token's own state against its session: current, previous (grace or reuse), or from a stale read. */
-  async function generation(token: string, tokenHash: string, pointerGen: number, session: SessionRecord) {
-    if (pointerGen === session.gen) return tokenHash === session.tokenHash ? "current" : "mismatch";
-    if (pointerGen > session.gen) return "stale-read";
+  /** The token's standing: the pointer's generation against the session's; only the previous one needs its successor computed. */
+  async function standing(token: string, tokenHash: string, pointerGen: number, session: SessionRecord): Promise<Standing> {
+    if (pointerGen === session.gen) return tokenHash === session.tokenHash ? "current" : "token_mismatch";
+    if (pointerGen > session.gen) return "stale_read";
+    if (pointerGen < session.gen - 1) return "reuse_detected";
     const successor = await successorOf(token, keys.rotation);
-    if (pointerGen === session.gen - 1 && (await hashToken(successor)) === session.tokenHash) {
-      return now() < session.rotatedAt + policy.rotationGrace ? { successor } : "reuse";
-    }
-    return "reuse";
+    if ((await hashToken(successor)) !== session.tokenHash) return "reuse_detected";
+    return withinGrace(session, now(), policy) ? { successor } : "reuse_detected";
   }
 
-  function expired(session: SessionRecord): string | undefined {
-    const time = now();
-    if (time >= session.expiresAt) return "absolute_timeout";
-    if (session.idleTimeout !== null && time >= session.lastSeenAt + session.idleTimeout) return "idle_timeout";
-    return undefined;
+  /** The store's answer for a token hash; a corrupt record is a refusal, an outage propagates. */
+  async function find(tokenHash: string): Promise<Lookup | RefusalReason> {
+    try {
+      return (await store.lookup(tokenHash)) ?? "unknown_token";
+    } catch (error) {
+      if (!(error instanceof CorruptRecordError)) throw error;
+      log("store.corrupt", { error: error.message });
+      return "corrupt_record";
+    }
+  }
+
+  /** The session a look-up found, if it is alive: not revoked, present, not expired. */
+  function liveSession(found: Lookup): SessionRecord | RefusalReason {
+    const { session } = found;
+    if (found.revoked) return "revoked";
+    if (!session || session.sid !== found.token.sid) return "no_session";
+    const ended = expiryOf(session, now());
+    if (ended) log("session.expired", { sid: session.sid, sub: session.sub, reason: ended });
+    return ended ?? session;
+  }
+
+  /** Binding (contract §2): a mismatch is logged; under `enforce` it also ends the session. */
+  async function bindingHolds(session: SessionRecord, client: Client): Promise<boolean> {
+    let seen = "";
+    const verdict = bindingVerdict(session, () => (seen = fingerprintOf(client.userAgent, client.ip)), policy.binding);
+    if (verdict === "holds") return true;
+    log("session.binding_mismatch", { sid: session.sid, sub: session.sub, expected: session.fingerprint, seen, mode: policy.binding });
+    if (verdict === "report") return true;
+    await revoke(session, "binding_mismatch");
+    return false;
   }
 
   /**
@@ -137,67 +138,41 @@ export function createSessionManager(options: SessionManagerOptions) {
    * store look-up is issued at once, in the same tick as whatever the caller
    * sends alongside it (the rate limiter's check: one round trip).
    */
-  async function authenticate(
-    credential: { token: string; tokenHash?: string; via: Via },
-    client: Client,
-    background: (work: Promise<unknown>) => void,
-  ): Promise<Authentication> {
+  async function authenticate(credential: Credential, client: Client, background: Background): Promise<Authentication> {
     const { token, tokenHash, via } = credential;
-    if (!isTokenShaped(token) || tokenHash === undefined) return { status: "invalid", reason: "malformed" };
-    let found;
-    try {
-      found = await store.lookup(tokenHash);
-    } catch (error) {
-      if (!(error instanceof CorruptRecordError)) throw error;
-      log("store.corrupt", { error: error.message });
-      return { status: "invalid", reason: "corrupt_record" };
-    }
-    if (!found) return { status: "invalid", reason: "unknown_token" };
-    const { session } = found;
-    if (found.revoked) return { status: "invalid", reason: "revoked" };
-    if (!session || session.sid !== found.token.sid) return { status: "invalid", reason: "no_session" };
-    const ended = expired(session);
-    if (ended) {
-      log("session.expired", { sid: session.sid, sub: session.sub, reason: ended });
-      return { status: "invalid", reason: ended };
-    }
-    const state = await generation(token, tokenHash, found.token.gen, session);
-    if (state === "mismatch") return { status: "invalid", reason: "token_mismatch" };
-    if (state === "reuse") {
+    if (!isTokenShaped(token) || tokenHash === undefined) return refused("malformed");
+    const found = await find(tokenHash);
+    if (typeof found === "string") return refused(found);
+    const session = liveSession(found);
+    if (typeof session === "string") return refused(session);
+    const state = await standing(token, tokenHash, found.token.gen, session);
+    if (state === "token_mismatch") return refused(state);
+    if (state === "reuse_detected") {
       log("session.reuse_detected", { sid: session.sid, sub: session.sub, gen: found.token.gen, current: session.gen });
       await revoke(session, "reuse_detected");
-      return { status: "invalid", reason: "reuse_detected" };
+      return refused(state);
     }
-    if (!(await bindingHolds(session, client))) return { status: "invalid", reason: "binding_mismatch" };
+    if (!(await bindingHolds(session, client))) return refused("binding_mismatch");
     if (typeof state === "object") return { status: "valid", session, via, token, setToken: via === "cookie" ? state.successor : undefined };
-    if (state === "stale-read") return { status: "valid", session, via, token };
+    if (state === "stale_read") return { status: "valid", session, via, token };
     return refresh(session, token, via, background);
   }
 
-  async function bindingHolds(session: SessionRecord, client: Client): Promise<boolean> {
-    if (policy.binding === "off" || session.fingerprint === "") return true;
-    const seen = fingerprintOf(client.userAgent, client.ip);
-    if (seen === session.fingerprint) return true;
-    log("session.binding_mismatch", { sid: session.sid, sub: session.sub, expected: session.fingerprint, seen, mode: policy.binding });
-    if (policy.binding === "report") return true;
-    await revoke(session, "binding_mismatch");
-    return false;
-  }
-
   /**
-   * Rotates a cookie session that is due, or records its use when the last
-   * record is stale enough (after the response). Returns the session as it now
-   * stands, so what the request reports (`idle_expires_at`) is current.
+   * Rotates a cookie session that is due, or records its use when the stored
+   * `lastSeenAt` is stale enough (after the response). Returns the session as
+   * it now stands, so what the request reports (`idle_expires_at`) is current.
    */
-  async function refresh(session: SessionRecord, token: string, via: Via, background: (work: Promise<unknown>) => void): Promise<Authentication> {
+  async function refresh(session: SessionRecord, token: string, via: Via, background: Background): Promise<Authentication> {
     const time = now();
-    if (via === "cookie" && session.rotates && time >= session.rotatedAt + policy.rotateEvery) {
+    if (rotationDue(session, via === "cookie", time, policy)) {
       const successor = await successorOf(token, keys.rotation);
       const rotated = await rotate(session, successor);
       if (rotated) return { status: "valid", session: rotated, via, token, setToken: successor };
-    } else if (time - session.lastSeenAt >= touchInterval(session.idleTimeout ?? policy.idleTimeout)) {
+    } else if (touchDue(session, time, policy)) {
       const touched = { ...session, lastSeenAt: time };
-      background(store.update(touched, remaining(session)).catch((error: unknown) => log("store.error", { operation: "touch", sid: session.sid, error: String(error) })));
+      const write = store.update(touched, remainingLife(session, time));
+      background(write.catch((error: unknown) => log("store.error", { operation: "touch", sid: session.sid, error: String(error) })));
       return { status: "valid", session: touched, via, token };
     }
     return { status: "valid", session, via, token };
@@ -208,10 +183,8 @@ export function createSessionManager(options: SessionManagerOptions) {
     const token = newToken();
     const time = now();
     const session: SessionRecord = {
+      ...identity,
       sid: newSid(),
-      sub: identity.sub,
-      roles: identity.roles,
-      claims: identity.claims,
       createdAt: time,
       authTime: time,
       lastSeenAt: time,
@@ -234,19 +207,22 @@ export function createSessionManager(options: SessionManagerOptions) {
     authenticate,
     revoke,
     /** A browser login: a cookie session with the configured timeouts. */
-    login: (identity: Identity, client: Client) =>
-      create(identity, client, { ttl: policy.absoluteTimeout, idleTimeout: policy.idleTimeout, rotates: true }),
+    login: (identity: Identity, client: Client) => create(identity, client, { ttl: policy.absoluteTimeout, idleTimeout: policy.idleTimeout, rotates: true }),
     /** An API session from the admin API: a bearer token that neither rotates nor idles out. */
     issueBearer: (identity: Identity, client: Client, ttl: number) => create(identity, client, { ttl, idleTimeout: null, rotates: false }),
-    /** Ends every session of a user; returns how many were found in the index. */
-    async revokeUser(sub: string, reason: string): Promise<number> {
-      const sessions = await store.listUser(sub);
-      await Promise.all(sessions.map((session) => revoke(session, reason)));
-      return sessions.length;
+    /**
+     * Ends every session of a user, and `also` (the current session, which on
+     * KV the user index may not list yet), each once. Returns how many were ended.
+     */
+    async revokeUser(sub: string, reason: RevocationReason, also?: SessionRecord): Promise<number> {
+      const sessions = new Map((await store.listUser(sub)).map((session) => [session.sid, session]));
+      if (also) sessions.set(also.sid, also);
+      await Promise.all([...sessions.values()].map((session) => revoke(session, reason)));
+      return sessions.size;
     },
     /** The live sessions of a user. */
     async list(sub: string): Promise<SessionRecord[]> {
-      return (await store.listUser(sub)).filter((session) => expired(session) === undefined);
+      return (await store.listUser(sub)).filter((session) => expiryOf(session, now()) === undefined);
     },
     get: (sid: string) => store.get(sid),
   };

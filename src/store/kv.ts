@@ -1,8 +1,8 @@
 import { utf8 } from "../util/encoding";
-import { KEY } from "./keys";
-import { asSessionRecord, asTokenRecord, parseJson } from "./record";
-import { CorruptRecordError, type SessionRecord, type SessionStore, StoreUnavailableError, type TokenRecord, type Ttl } from "./types";
 import { createLru } from "../util/lru";
+import { KEY } from "./layout";
+import { decodeLookup, decodeSession, pointerOf } from "./record";
+import { CorruptRecordError, type SessionStore, type StoreOperation, StoreUnavailableError, type TokenRecord, type Ttl } from "./types";
 
 /** KV refuses an `expirationTtl` under 60 seconds. */
 const KV_MIN_TTL_SECONDS = 60;
@@ -33,88 +33,78 @@ const POINTER_CACHE_SIZE = 10_000;
  * Nothing mutable is cached: revocation and rotation are read every time.
  */
 export function createKvStore(kv: KVNamespace): SessionStore {
-  const guard = async <T>(operation: () => Promise<T>): Promise<T> => {
-    try {
-      return await operation();
-    } catch (error) {
-      if (error instanceof CorruptRecordError) throw error;
-      throw new StoreUnavailableError(`KV: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    }
-  };
+  /** Runs one operation; a failure of KV itself is an outage, a malformed record is not. */
+  const guard =
+    <A extends unknown[], T>(operation: StoreOperation, run: (...args: A) => Promise<T>) =>
+    async (...args: A): Promise<T> => {
+      try {
+        return await run(...args);
+      } catch (error) {
+        if (error instanceof CorruptRecordError) throw error;
+        throw new StoreUnavailableError("kv", operation, error);
+      }
+    };
   const put = (key: string, value: unknown, ttl: Ttl) => kv.put(key, JSON.stringify(value), { expirationTtl: ttlSeconds(ttl) });
   // `get` takes a sid from a URL (`DELETE /_gate/sessions/:sid`): an overlong one is unknown, not an outage.
-  const getSession = async (sid: string) => (storable(KEY.session(sid)) ? (asSessionRecord(parseJson(await kv.get(KEY.session(sid)))) ?? null) : null);
+  const getSession = async (sid: string) => (storable(KEY.session(sid)) ? decodeSession(await kv.get(KEY.session(sid))) : null);
   const pointers = createLru<string, TokenRecord>(POINTER_CACHE_SIZE);
 
   /** The token's pointer: from memory, or read once and remembered. Unknown tokens are not remembered. */
-  async function pointerOf(tokenHash: string): Promise<TokenRecord | null> {
-    const known = pointers.get(tokenHash);
-    if (known) return known;
-    const text = await kv.get(KEY.token(tokenHash));
-    if (text === null) return null;
-    const token = asTokenRecord(parseJson(text));
-    if (!token) throw new CorruptRecordError("tok: value is malformed");
-    pointers.set(tokenHash, token);
-    return token;
+  async function pointerFor(tokenHash: string): Promise<TokenRecord | string | null> {
+    return pointers.get(tokenHash) ?? (await kv.get(KEY.token(tokenHash)));
   }
 
   return {
-    lookup: (tokenHash) =>
-      guard(async () => {
-        const token = await pointerOf(tokenHash);
-        if (!token) return null;
-        const values = await kv.get([KEY.session(token.sid), KEY.revoked(token.sid)], "text");
-        const sessionText = values.get(KEY.session(token.sid)) ?? null;
-        const revoked = values.get(KEY.revoked(token.sid)) ?? null;
-        const session = sessionText === null ? null : asSessionRecord(parseJson(sessionText));
-        if (session === undefined) throw new CorruptRecordError("ses: value is malformed");
-        return { token, session, revoked: revoked !== null };
-      }),
-    get: (sid) => guard(() => getSession(sid)),
-    create: (session, ttl) =>
-      guard(async () => {
-        await put(KEY.token(session.tokenHash), { sid: session.sid, gen: session.gen }, ttl);
-        await Promise.all([
-          put(KEY.session(session.sid), session, ttl),
-          put((await KEY.userPrefix(session.sub)) + session.sid, 1, ttl),
-        ]);
-      }),
-    rotate: (session, ttl) =>
-      guard(async () => {
-        await put(KEY.token(session.tokenHash), { sid: session.sid, gen: session.gen }, ttl);
-        await put(KEY.session(session.sid), session, ttl);
-        return true;
-      }),
-    update: (session, ttl) =>
-      guard(async () => {
-        // No compare-and-set in KV: re-reading first keeps a touch that lost a race (to a
-        // rotation or a revocation seen here) from rolling the session back or re-creating it.
-        const current = await getSession(session.sid);
-        if (current?.gen === session.gen) await put(KEY.session(session.sid), session, ttl);
-      }),
-    revoke: (sid, sub, ttl) =>
-      guard(async () => {
-        // The mark goes first and nothing ever overwrites it: a rotation or touch racing
-        // this revocation may rewrite `ses:`, but cannot bring the session back.
-        await put(KEY.revoked(sid), 1, ttl);
-        await Promise.all([kv.delete(KEY.session(sid)), kv.delete((await KEY.userPrefix(sub)) + sid)]);
-      }),
-    listUser: (sub) =>
-      guard(async () => {
-        const prefix = await KEY.userPrefix(sub);
-        const sids: string[] = [];
-        let cursor: string | undefined;
-        do {
-          const page: KVNamespaceListResult<unknown, string> = await kv.list({ prefix, cursor });
-          sids.push(...page.keys.map((key) => key.name.slice(prefix.length)));
-          cursor = page.list_complete ? undefined : page.cursor;
-        } while (cursor);
-        const sessions = await Promise.all(sids.map(getSession));
-        return sessions.filter((s): s is SessionRecord => s !== null);
-      }),
-    ping: () => guard(async () => void (await kv.get("health:ping"))),
-    readKeyset: () => guard(() => kv.get(KEY.keyset)),
+    lookup: guard("lookup", async (tokenHash) => {
+      const pointer = decodeLookup(await pointerFor(tokenHash), null, false)?.token;
+      if (!pointer) return null;
+      pointers.set(tokenHash, pointer);
+      const values = await kv.get([KEY.session(pointer.sid), KEY.revoked(pointer.sid)], "text");
+      return decodeLookup(pointer, values.get(KEY.session(pointer.sid)) ?? null, values.get(KEY.revoked(pointer.sid)) != null);
+    }),
+    get: guard("get", getSession),
+    create: guard("create", async (session, ttl) => {
+      await put(KEY.token(session.tokenHash), pointerOf(session), ttl);
+      await Promise.all([put(KEY.session(session.sid), session, ttl), put((await KEY.userPrefix(session.sub)) + session.sid, 1, ttl)]);
+    }),
+    rotate: guard("rotate", async (session, ttl) => {
+      await put(KEY.token(session.tokenHash), pointerOf(session), ttl);
+      await put(KEY.session(session.sid), session, ttl);
+      return true;
+    }),
+    update: guard("update", async (session, ttl) => {
+      // No compare-and-set in KV: re-reading first keeps a touch that lost a race (to a
+      // rotation or a revocation seen here) from rolling the session back or re-creating it.
+      const current = await getSession(session.sid);
+      if (current?.gen === session.gen) await put(KEY.session(session.sid), session, ttl);
+    }),
+    revoke: guard("revoke", async (sid, sub, ttl) => {
+      // The mark goes first and nothing ever overwrites it: a rotation or touch racing
+      // this revocation may rewrite `ses:`, but cannot bring the session back.
+      await put(KEY.revoked(sid), 1, ttl);
+      await Promise.all([kv.delete(KEY.session(sid)), kv.delete((await KEY.userPrefix(sub)) + sid)]);
+    }),
+    listUser: guard("listUser", async (sub) => {
+      const prefix = await KEY.userPrefix(sub);
+      const sids = await listSuffixes(kv, prefix);
+      const sessions = await Promise.all(sids.map(getSession));
+      return sessions.filter((session) => session !== null);
+    }),
+    ping: guard("ping", async () => void (await kv.get("health:ping"))),
+    readKeyset: guard("readKeyset", () => kv.get(KEY.keyset)),
     // No expirationTtl: the keyset outlives every session; its manager prunes keys inside it.
-    writeKeyset: (value) => guard(() => kv.put(KEY.keyset, value)),
+    writeKeyset: guard("writeKeyset", (value) => kv.put(KEY.keyset, value)),
   };
+}
+
+/** Every key under `prefix`, without the prefix, following KV's list cursor. */
+async function listSuffixes(kv: KVNamespace, prefix: string): Promise<string[]> {
+  const names: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page: KVNamespaceListResult<unknown, string> = await kv.list({ prefix, cursor });
+    names.push(...page.keys.map((key) => key.name.slice(prefix.length)));
+    cursor = page.list_complete ? undefined : page.cursor;
+  } while (cursor);
+  return names;
 }

@@ -1,6 +1,6 @@
-import { KEY } from "./keys";
-import { asSessionRecord, asTokenRecord, parseJson } from "./record";
-import { CorruptRecordError, type Lookup, type SessionRecord, type SessionStore, type Ttl } from "./types";
+import { KEY } from "./layout";
+import { decodeLookup, decodeSession, pointerOf } from "./record";
+import type { SessionStore, Ttl } from "./types";
 
 /** Options of the in-memory store. */
 export interface MemoryStoreOptions {
@@ -31,25 +31,20 @@ export function createMemoryStore(options: MemoryStoreOptions = {}) {
   const store: SessionStore & { raw: Map<string, { value: string; expires: number }> } = {
     raw: data,
     async lookup(tokenHash) {
-      const pointerText = read(KEY.token(tokenHash));
-      if (pointerText === null) return null;
-      const token = asTokenRecord(parseJson(pointerText));
-      if (!token) throw new CorruptRecordError(`tok: value is malformed`);
-      const sessionText = read(KEY.session(token.sid));
-      const session = sessionText === null ? null : asSessionRecord(parseJson(sessionText));
-      if (session === undefined) throw new CorruptRecordError(`ses: value is malformed`);
-      return { token, session, revoked: read(KEY.revoked(token.sid)) !== null } satisfies Lookup;
+      const pointer = decodeLookup(read(KEY.token(tokenHash)), null, false)?.token;
+      if (!pointer) return null;
+      return decodeLookup(pointer, read(KEY.session(pointer.sid)), read(KEY.revoked(pointer.sid)) !== null);
     },
     async get(sid) {
-      return asSessionRecord(parseJson(read(KEY.session(sid)))) ?? null;
+      return decodeSession(read(KEY.session(sid)));
     },
     async create(session, ttl) {
-      write(KEY.token(session.tokenHash), { sid: session.sid, gen: session.gen }, ttl);
+      write(KEY.token(session.tokenHash), pointerOf(session), ttl);
       write(KEY.session(session.sid), session, ttl);
       write((await KEY.userPrefix(session.sub)) + session.sid, 1, ttl);
     },
     async rotate(session, ttl) {
-      write(KEY.token(session.tokenHash), { sid: session.sid, gen: session.gen }, ttl);
+      write(KEY.token(session.tokenHash), pointerOf(session), ttl);
       write(KEY.session(session.sid), session, ttl);
       return true;
     },
@@ -65,7 +60,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}) {
       const prefix = await KEY.userPrefix(sub);
       const sids = [...data.keys()].filter((key) => key.startsWith(prefix) && read(key) !== null).map((key) => key.slice(prefix.length));
       const sessions = await Promise.all(sids.map((sid) => store.get(sid)));
-      return sessions.filter((s): s is SessionRecord => s !== null);
+      return sessions.filter((session) => session !== null);
     },
     async ping() {},
     async readKeyset() {
@@ -77,4 +72,3 @@ export function createMemoryStore(options: MemoryStoreOptions = {}) {
   };
   return store;
 }
-

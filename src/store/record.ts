@@ -1,4 +1,4 @@
-import type { SessionRecord, TokenRecord } from "./types";
+import { CorruptRecordError, type Lookup, type SessionRecord, type TokenRecord } from "./types";
 
 const isTime = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value) && value >= 0;
 const isText = (value: unknown): value is string => typeof value === "string" && value.length > 0;
@@ -49,3 +49,26 @@ export function parseJson(text: string | null): unknown {
     return undefined;
   }
 }
+
+/** A stored session's text as a record: `null` when absent or not a well-formed session (read as gone). */
+export function decodeSession(text: string | null): SessionRecord | null {
+  return asSessionRecord(parseJson(text)) ?? null;
+}
+
+/**
+ * What a token look-up found, from the stored texts every backend reads: the
+ * pointer (`tok:`), the session (`ses:`) and whether the revocation mark
+ * (`rev:`) exists. `null` for an unknown token; a malformed pointer or session
+ * throws {@link CorruptRecordError} (refused and logged, never half-trusted).
+ */
+export function decodeLookup(pointer: string | TokenRecord | null, session: string | null, revoked: boolean): Lookup | null {
+  if (pointer === null) return null;
+  const token = typeof pointer === "string" ? asTokenRecord(parseJson(pointer)) : pointer;
+  if (!token) throw new CorruptRecordError("tok: value is malformed");
+  const record = session === null ? null : asSessionRecord(parseJson(session));
+  if (record === undefined) throw new CorruptRecordError("ses: value is malformed");
+  return { token, session: record, revoked };
+}
+
+/** The pointer a token's `tok:` key holds. */
+export const pointerOf = (session: Pick<SessionRecord, "sid" | "gen">): TokenRecord => ({ sid: session.sid, gen: session.gen });

@@ -1,5 +1,4 @@
 import { Redis } from "@upstash/redis/cloudflare";
-import type { Env } from "../config/env";
 import type { Config } from "../config/types";
 import type { LimiterBackend } from "../ratelimit/types";
 import type { SessionStore } from "./types";
@@ -11,16 +10,23 @@ import { createBindingLimiters } from "../ratelimit/binding";
 /** How long one request to Upstash may take before the store counts as unreachable. */
 export const REDIS_TIMEOUT_MS = 2_000;
 
+/** The session store and the rate limiting backend of one gate. */
+export interface Backends {
+  store: SessionStore;
+  limits: LimiterBackend;
+}
+
 /**
- * The session store and the rate limiting backend for `SESSION_STORE`:
+ * The session store and the rate limiting backend for the configured store:
  * KV with Workers Rate Limiting bindings, or one Upstash Redis client shared
  * by the store and @upstash/ratelimit, auto-pipelined so that they share round trips.
  */
-export function selectBackends(config: Config, env: Env): { store: SessionStore; limits: LimiterBackend } {
-  if (config.store === "kv") return { store: createKvStore(env.SESSIONS!), limits: createBindingLimiters(env) };
+export function selectBackends(config: Config): Backends {
+  const { store } = config;
+  if (store.kind === "kv") return { store: createKvStore(store.namespace), limits: createBindingLimiters() };
   const redis = new Redis({
-    url: env.UPSTASH_REDIS_REST_URL!,
-    token: env.UPSTASH_REDIS_REST_TOKEN!,
+    url: store.url,
+    token: store.token,
     enableAutoPipelining: true,
     // Values are parsed and checked by the store itself (store/record.ts), never trusted as JSON.
     automaticDeserialization: false,

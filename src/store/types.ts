@@ -92,9 +92,37 @@ export interface SessionStore {
   writeKeyset(value: string): Promise<void>;
 }
 
-/** Thrown by a backend that cannot reach its store; the gate answers 503 and clears no cookie. */
+/** What the assertion keys need of a store: the keyset record, nothing else. */
+export type KeysetStore = Pick<SessionStore, "readKeyset" | "writeKeyset">;
+
+/** The store operations, as `store.error` log lines name them. */
+export type StoreOperation = Exclude<keyof SessionStore, never>;
+
+/**
+ * Thrown by a backend that cannot reach its store; the gate answers 503 and
+ * clears no cookie. It names the operation and the backend, and carries the
+ * client's error as `cause`; its message never holds the command's arguments
+ * (keys, session records, client addresses), only why it failed.
+ */
 export class StoreUnavailableError extends Error {
   override readonly name = "StoreUnavailableError";
+  constructor(
+    readonly backend: string,
+    readonly operation: StoreOperation,
+    cause: unknown,
+  ) {
+    super(`${backend} ${operation}: ${reasonOf(cause)}`, { cause });
+  }
+}
+
+/**
+ * Why a client call failed, without what it sent: @upstash/redis appends
+ * `, command was: [...]` (the whole command, with keys and values) to its
+ * messages, so that part is cut.
+ */
+function reasonOf(cause: unknown): string {
+  const text = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+  return text.split(", command was:")[0].slice(0, 200);
 }
 
 /** Thrown by `lookup` when a stored value is not a well-formed record; the token is refused and the event logged. */

@@ -1,10 +1,12 @@
-/** base64url without padding (RFC 4648 §5), the encoding of tokens, sids and hashes. */
+import { base64url as jose } from "jose";
+
+/** base64url without padding (RFC 4648 §5), the encoding of tokens, sids and hashes (jose's). */
 export function base64url(bytes: ArrayBuffer | Uint8Array): string {
-  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  let binary = "";
-  for (const byte of view) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return jose.encode(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
 }
+
+/** Decodes base64url (jose's); throws a TypeError on malformed input. */
+export const fromBase64url = (text: string): Uint8Array => jose.decode(text);
 
 /** `n` bytes from the platform CSPRNG. */
 export function randomBytes(n: number): Uint8Array {

@@ -18,8 +18,5 @@ export function createLru<K, V>(capacity: number) {
       entries.set(key, value);
       if (entries.size > capacity) entries.delete(entries.keys().next().value as K);
     },
-    get size() {
-      return entries.size;
-    },
   };
 }

@@ -177,7 +177,7 @@ describe("the keyset unreachable on a cold isolate", () => {
   const keysetDown = () => {
     const store = isolatedKvStore();
     let down = false;
-    return { store: { ...store, readKeyset: () => (down ? Promise.reject(new StoreUnavailableError("KV: down")) : store.readKeyset()) }, fail: () => (down = true) };
+    return { store: { ...store, readKeyset: () => (down ? Promise.reject(new StoreUnavailableError("kv", "readKeyset", new Error("down"))) : store.readKeyset()) }, fail: () => (down = true) };
   };
 
   it("answers 503 on a session route and forwards nothing", async () => {
@@ -200,6 +200,6 @@ describe("the keyset unreachable on a cold isolate", () => {
     fail();
     const seen = await through(gate, "/public/page", { headers: cookie(token) });
     expect(Object.keys(seen.headers).filter((h) => h.startsWith("x-gate-"))).toEqual([]);
-    expect(gate.events("store.error").at(-1)).toMatchObject({ operation: "keyset" });
+    expect(gate.events("store.error").at(-1)).toMatchObject({ operation: "readKeyset", backend: "kv" });
   });
 });

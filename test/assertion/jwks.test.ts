@@ -53,7 +53,7 @@ describe("GET /_gate/jwks.json", () => {
   });
 
   it("answers 503 when the store is down and nothing is cached", async () => {
-    const store = { ...isolatedKvStore(), readKeyset: () => Promise.reject(new StoreUnavailableError("KV: down")) };
+    const store = { ...isolatedKvStore(), readKeyset: () => Promise.reject(new StoreUnavailableError("kv", "readKeyset", new Error("down"))) };
     const gate = await createTestGate({ store });
     const response = await gate.request("/_gate/jwks.json");
     expect(response.status).toBe(503);

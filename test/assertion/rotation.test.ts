@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, createClock, createTestGate } from "../helpers/gate";
 import worker from "../../src/index";
 import { verifyAssertion } from "../../origin/index.mjs";
-import { KEY } from "../../src/store/keys";
+import { KEY } from "../../src/store/layout";
 import { DAY, HOUR, type Gate, asFetchRequest, headerOf, isolatedKvStore, jwksOf, verifying } from "./helpers";
 
 /**

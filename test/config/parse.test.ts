@@ -239,7 +239,7 @@ describe("parseConfig", () => {
       UPSTASH_REDIS_REST_URL: "https://eu1-x.upstash.io",
       UPSTASH_REDIS_REST_TOKEN: "token",
     });
-    expect(config.store).toBe("redis");
+    expect(config.store.kind).toBe("redis");
   });
 
   it("accepts any limiter period, and no binding, in redis mode", () => {
@@ -260,7 +260,7 @@ describe("parseConfig", () => {
   it("applies the contract's defaults when GATE is absent", () => {
     const config = configOf({});
     expect(config.origin.url?.href).toBe("https://origin.example/");
-    expect(config.store).toBe("kv");
+    expect(config.store.kind).toBe("kv");
     expect(config.secrets).toEqual({ gate: SECRET, origin: ORIGIN_SECRET, admin: undefined });
     expect(config.loginPath).toBe("/login");
     expect([...config.trustedOrigins]).toEqual([]);
@@ -308,13 +308,15 @@ describe("parseConfig", () => {
     it("parses into typed values: durations in ms, routes compiled, default headers present", () => {
       const config = configOf(WRANGLER_VARS);
       expect(config.origin.url?.href).toBe("http://localhost:8788/");
-      expect(config.store).toBe("kv");
+      expect(config.store.kind).toBe("kv");
       expect(config.loginPath).toBe("/login");
       expect([...config.trustedOrigins]).toEqual([]);
       expect(config.issuer).toBeUndefined();
       expect(config.cookie).toEqual({ name: "__Host-session", sameSite: "Lax" });
       expect(config.session).toEqual({ idleTimeout: 1_800_000, absoluteTimeout: 43_200_000, rotateEvery: 900_000, rotationGrace: 30_000, binding: "report" });
       expect(Object.fromEntries(config.rateLimits)).toEqual(WRANGLER_LIMITERS);
+      // In kv mode each limiter carries the Workers Rate Limiting binding that counts for it.
+      for (const name of Object.keys(WRANGLER_LIMITERS)) expect(config.rateLimits.get(name)?.binding).toBe(BASE[`RATE_LIMIT_${name.toUpperCase()}`]);
       expect(config.routes.map(({ pattern: _, ...route }) => route)).toEqual(WRANGLER_ROUTES);
       expect(headersOf(config)).toEqual(DEFAULT_HEADER_RULES);
     });
@@ -380,9 +382,9 @@ const WRANGLER_VARS: Partial<Env> = {
 };
 
 const WRANGLER_LIMITERS = {
-  default: { name: "default", limit: 600, period: 60_000, key: "ip", onFailure: "open" },
-  login: { name: "login", limit: 10, period: 60_000, key: "ip", onFailure: "open" },
-  failed_auth: { name: "failed_auth", limit: 10, period: 60_000, key: "ip", onFailure: "open" },
+  default: { name: "default", limit: 600, period: 60_000, key: "ip", onFailure: "open", binding: expect.anything() },
+  login: { name: "login", limit: 10, period: 60_000, key: "ip", onFailure: "open", binding: expect.anything() },
+  failed_auth: { name: "failed_auth", limit: 10, period: 60_000, key: "ip", onFailure: "open", binding: expect.anything() },
 };
 
 const ROUTE_DEFAULTS = { methods: undefined, roles: undefined, fresh: undefined, rateLimit: undefined, csrf: true, audience: undefined };

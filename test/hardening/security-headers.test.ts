@@ -66,7 +66,7 @@ describe("the gate's own error responses", () => {
       env: { SESSION_STORE: "redis", UPSTASH_REDIS_REST_URL: "http://127.0.0.1:1", UPSTASH_REDIS_REST_TOKEN: "unused" },
     });
     await limited.request("/public/x");
-    const down = await createTestGate({ store: failingStore(new StoreUnavailableError("store unreachable")) });
+    const down = await createTestGate({ store: failingStore(new StoreUnavailableError("kv", "lookup", new Error("store unreachable"))) });
     const broken = await createTestGate({ store: failingStore(new Error("a bug")) });
     const unreachable = await createTestGate();
     unreachable.origin.reply(() => {

@@ -5,7 +5,7 @@ import { SignJWT } from "jose";
 import { createApp } from "../../src/app";
 import { parseConfig } from "../../src/config/parse";
 import type { Env } from "../../src/config/env";
-import { deriveKeys } from "../../src/session/keys";
+import { deriveKeys } from "../../src/derive";
 import { createKvStore } from "../../src/store/kv";
 import { createMemoryStore } from "../../src/store/memory";
 import type { SessionStore } from "../../src/store/types";
@@ -14,7 +14,7 @@ import { createBindingLimiters } from "../../src/ratelimit/binding";
 import { createMemoryLimiters } from "../../src/ratelimit/memory";
 import type { LogEvent } from "../../src/log";
 import { createRecordingOrigin } from "./origin";
-import { createAssertionKeys } from "../../src/assertion/keys";
+import { createAssertionKeys } from "../../src/assertion/signing-keys";
 
 export const GATE_URL = "https://gate.example";
 export const ORIGIN_SECRET = env.GATE_ORIGIN_SECRET as string;
@@ -88,19 +88,19 @@ export async function createTestGate(options: TestGateOptions = {}) {
   };
   const parsed = parseConfig(gateEnv);
   if (!parsed.ok) throw new Error(`test config is invalid:\n${parsed.problems.join("\n")}`);
-  const backends = redis ? selectBackends(parsed.config, gateEnv) : undefined;
+  const backends = redis ? selectBackends(parsed.config) : undefined;
   const store =
     backends?.store ??
     (options.store === "memory" ? createMemoryStore({ now }) : typeof options.store === "object" ? options.store : createKvStore(env.SESSIONS));
   const limits =
-    options.limits ?? backends?.limits ?? (options.store === undefined || options.store === "kv" ? createBindingLimiters(gateEnv, now) : createMemoryLimiters(now));
+    options.limits ?? backends?.limits ?? (options.store === undefined || options.store === "kv" ? createBindingLimiters(now) : createMemoryLimiters(now));
   const log = (event: LogEvent, fields: Record<string, unknown> = {}) => void logs.push({ event, ...fields });
   // Built here, as src/index.ts does, so that `scheduled()` rotates the keys this gate signs with.
   const assertionKeys = createAssertionKeys({ store, secret: parsed.config.secrets.gate, periods: parsed.config.assertion, now, log });
   const app = createApp({
     config: parsed.config,
     store,
-    limits,
+    limiterBackend: limits,
     keys: await deriveKeys(parsed.config.secrets.gate),
     now,
     log,

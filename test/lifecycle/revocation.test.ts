@@ -101,7 +101,7 @@ describe("the gate's endpoints during a store outage", () => {
   it("answer 503 unavailable with Retry-After, never 500", async () => {
     const kv = createKvStore(env.SESSIONS);
     let down = false;
-    const fail = () => Promise.reject(new StoreUnavailableError("KV: down"));
+    const fail = () => Promise.reject(new StoreUnavailableError("kv", "lookup", new Error("down")));
     const flaky: SessionStore = {
       ...kv,
       listUser: (sub) => (down ? fail() : kv.listUser(sub)),

@@ -87,7 +87,7 @@ describe("a client the binding has refused", () => {
     const kv = createKvStore(env.SESSIONS);
     const counting: SessionStore = { ...kv, lookup: (hash) => (lookups++, kv.lookup(hash)) };
     const clock = createClock();
-    const limits = createBindingLimiters({ ...env, ...bindings }, () => clock.now);
+    const limits = createBindingLimiters(() => clock.now);
     const gate = await createTestGate({ gate: { rate_limits: tight, routes }, env: bindings, store: counting, limits, clock });
     const token = await gate.login("rl-memory", [], { headers: { "CF-Connecting-IP": freshIp() } });
     const ip = freshIp();

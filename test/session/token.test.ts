@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { TOKEN_PATTERN, hashToken, isTokenShaped, newSid, newToken, successorOf } from "../../src/session/token";
-import { deriveKeys } from "../../src/session/keys";
+import { deriveKeys } from "../../src/derive";
 import { base64url } from "../../src/util/encoding";
 
 const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { KEY } from "../../src/store/keys";
+import { KEY } from "../../src/store/layout";
 import { CorruptRecordError, type SessionStore } from "../../src/store/types";
 import { CORRUPT_POINTERS, CORRUPT_SESSIONS, HOUR, MINUTE, freshTokenHash, makeSession, sidsOf, successorOf, uniqueId } from "./fixtures";
 

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { KEY } from "../../src/store/keys";
+import { KEY } from "../../src/store/layout";
 import { createKvStore } from "../../src/store/kv";
 import { StoreUnavailableError } from "../../src/store/types";
 import { runStoreConformance } from "./conformance";

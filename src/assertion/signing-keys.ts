@@ -1,5 +1,5 @@
 import type { Logger } from "../log";
-import type { SessionStore } from "../store/types";
+import type { KeysetStore } from "../store/types";
 import { type KeyPeriods, type Keyset, type StoredKey, ordered, parseKeyset, publishedKeys, rotationPlan, signingKey } from "./keyset";
 import { type AssertionSecrets, deriveAssertionSecrets, importSigningKey, keyFromSeed, seal, thumbprintOf, unseal } from "./material";
 
@@ -32,7 +32,7 @@ export interface Signer {
 
 /** Options of {@link createAssertionKeys}. */
 export interface AssertionKeysOptions {
-  store: SessionStore;
+  store: KeysetStore;
   /** GATE_SECRET: seals private keys and seeds the genesis key. */
   secret: string;
   periods: KeyPeriods;

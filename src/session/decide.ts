@@ -1,0 +1,95 @@
+import type { BindingMode } from "../config/types";
+import type { SessionRecord } from "../store/types";
+
+/**
+ * The session policy's decisions, each a pure function of (session, now,
+ * policy): nothing here reads a clock, a store or a key, so each rule is
+ * written once, for every backend, and tested alone.
+ */
+
+/** The session settings the decisions read, in ms (`GATE.session`). */
+export interface SessionPolicy {
+  idleTimeout: number;
+  absoluteTimeout: number;
+  rotateEvery: number;
+  rotationGrace: number;
+  binding: BindingMode;
+}
+
+/** Why a session has ended on its own. */
+export type Expiry = "absolute_timeout" | "idle_timeout";
+
+/**
+ * Why a presented token was refused: logged, never shown to the client.
+ * A closed list, as the error codes are.
+ */
+export type RefusalReason =
+  | "malformed"
+  | "duplicate_cookie"
+  | "corrupt_record"
+  | "unknown_token"
+  | "revoked"
+  | "no_session"
+  | Expiry
+  | "token_mismatch"
+  | "reuse_detected"
+  | "binding_mismatch";
+
+/** Why a session was ended by someone, as `session.revoked` logs it. */
+export type RevocationReason =
+  | "logout"
+  | "logout_user"
+  | "login_replaced"
+  | "reuse_detected"
+  | "binding_mismatch"
+  | "admin"
+  | "self_service";
+
+/** Longest gap between two writes of `lastSeenAt`; see {@link touchInterval}. */
+const MAX_TOUCH_INTERVAL = 60_000;
+
+/**
+ * How stale `lastSeenAt` may get before a request rewrites it: 10 % of the idle
+ * timeout, at most 60 s. KV takes one write per second per key, so a session is
+ * not written on every request; the price is that a session can end up to this
+ * interval before `idle_timeout` after its true last use, never after.
+ */
+export const touchInterval = (idleTimeout: number) => Math.min(MAX_TOUCH_INTERVAL, Math.max(1_000, idleTimeout / 10));
+
+/** Whether, and why, the session has ended at `now`: its absolute end, or its idle timeout (bearer sessions have none). */
+export function expiryOf(session: SessionRecord, now: number): Expiry | undefined {
+  if (now >= session.expiresAt) return "absolute_timeout";
+  if (session.idleTimeout !== null && now >= session.lastSeenAt + session.idleTimeout) return "idle_timeout";
+  return undefined;
+}
+
+/** Whether a request on this session gets a new token: cookie sessions only, `rotate_every` after the last rotation. */
+export function rotationDue(session: SessionRecord, viaCookie: boolean, now: number, policy: Pick<SessionPolicy, "rotateEvery">): boolean {
+  return viaCookie && session.rotates && now >= session.rotatedAt + policy.rotateEvery;
+}
+
+/** Whether the request should rewrite `lastSeenAt` (after the response): it is older than the touch interval. */
+export function touchDue(session: SessionRecord, now: number, policy: Pick<SessionPolicy, "idleTimeout">): boolean {
+  return now - session.lastSeenAt >= touchInterval(session.idleTimeout ?? policy.idleTimeout);
+}
+
+/** Whether a token of the previous generation is still inside its grace window. */
+export function withinGrace(session: SessionRecord, now: number, policy: Pick<SessionPolicy, "rotationGrace">): boolean {
+  return now < session.rotatedAt + policy.rotationGrace;
+}
+
+/** What binding says of a request: it matches, or it does not and is only reported, or it does not and is refused. */
+export type BindingVerdict = "holds" | "report" | "refuse";
+
+/**
+ * Compares the request's fingerprint (`seen`, computed only when it matters)
+ * with the session's (contract §2). Sessions without one (bearer sessions)
+ * and `binding = "off"` always hold.
+ */
+export function bindingVerdict(session: SessionRecord, seen: () => string, mode: BindingMode): BindingVerdict {
+  if (mode === "off" || session.fingerprint === "" || seen() === session.fingerprint) return "holds";
+  return mode === "report" ? "report" : "refuse";
+}
+
+/** How long a write about this session should be kept: until its absolute end, at least 1 ms. */
+export const remainingLife = (session: Pick<SessionRecord, "expiresAt">, now: number) => Math.max(1, session.expiresAt - now);
