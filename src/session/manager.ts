@@ -12,40 +12,13 @@ import {
   touchDue,
   withinGrace,
 } from "./decide";
+import { type Lifetime, newSession } from "./create";
 import { fingerprintOf } from "./fingerprint";
 import { createRotations } from "./rotation";
-import { hashToken, isTokenShaped, newSid, newToken, successorOf } from "./token";
+import { hashToken, isTokenShaped, successorOf } from "./token";
+import type { Authentication, Background, Client, Credential, Identity, Via } from "./types";
 
-/** Where a token came from: cookies rotate and are CSRF-checked; bearer tokens do neither. */
-export type Via = "cookie" | "bearer";
-
-/** The connection facts the manager needs. */
-export interface Client {
-  ip: string;
-  userAgent: string;
-}
-
-/** A token as the request presented it; `tokenHash` is computed by the caller (see `authenticate`). */
-export interface Credential {
-  token: string;
-  tokenHash?: string;
-  via: Via;
-}
-
-/** The outcome of checking a token. */
-export type Authentication =
-  | { status: "valid"; session: SessionRecord; via: Via; token: string; setToken?: string }
-  | { status: "invalid"; reason: RefusalReason };
-
-/** Who logged in, as the origin said in `X-Gate-Login` or an admin in the API. */
-export interface Identity {
-  sub: string;
-  roles: string[];
-  claims?: Record<string, unknown>;
-}
-
-/** Runs work after the response (ExecutionContext.waitUntil). */
-export type Background = (work: Promise<unknown>) => void;
+export type { Authentication, Background, Client, Credential, Identity, Via } from "./types";
 
 /** Dependencies of the session manager. */
 export interface SessionManagerOptions {
@@ -178,52 +151,35 @@ export function createSessionManager(options: SessionManagerOptions) {
     return { status: "valid", session, via, token };
   }
 
-  /** Creates a session for `identity` and returns its first token. */
-  async function create(identity: Identity, client: Client, lifetime: { ttl: number; idleTimeout: number | null; rotates: boolean }) {
-    const token = newToken();
-    const time = now();
-    const session: SessionRecord = {
-      ...identity,
-      sid: newSid(),
-      createdAt: time,
-      authTime: time,
-      lastSeenAt: time,
-      expiresAt: time + lifetime.ttl,
-      idleTimeout: lifetime.idleTimeout,
-      gen: 0,
-      tokenHash: await hashToken(token),
-      rotatedAt: time,
-      rotates: lifetime.rotates,
-      fingerprint: lifetime.rotates ? fingerprintOf(client.userAgent, client.ip) : "",
-      userAgent: client.userAgent.slice(0, 256),
-      ip: client.ip,
-    };
-    await store.create(session, lifetime.ttl);
-    log("session.created", { sid: session.sid, sub: session.sub, via: lifetime.rotates ? "cookie" : "bearer" });
-    return { token, session };
+  /** Creates a session and returns its first token; `session.created` names how it authenticates. */
+  async function create(identity: Identity, client: Client, lifetime: Lifetime) {
+    const created = await newSession(identity, client, lifetime, now());
+    await store.create(created.session, lifetime.ttl);
+    log("session.created", { sid: created.session.sid, sub: created.session.sub, via: lifetime.rotates ? "cookie" : "bearer" });
+    return created;
+  }
+
+  /**
+   * Ends every session of a user, and `also` (the current session, which on
+   * KV the user index may not list yet), each once. Returns how many were ended.
+   */
+  async function revokeUser(sub: string, reason: RevocationReason, also?: SessionRecord): Promise<number> {
+    const sessions = new Map((await store.listUser(sub)).map((session) => [session.sid, session]));
+    if (also) sessions.set(also.sid, also);
+    await Promise.all([...sessions.values()].map((session) => revoke(session, reason)));
+    return sessions.size;
   }
 
   return {
     authenticate,
     revoke,
+    revokeUser,
     /** A browser login: a cookie session with the configured timeouts. */
     login: (identity: Identity, client: Client) => create(identity, client, { ttl: policy.absoluteTimeout, idleTimeout: policy.idleTimeout, rotates: true }),
     /** An API session from the admin API: a bearer token that neither rotates nor idles out. */
     issueBearer: (identity: Identity, client: Client, ttl: number) => create(identity, client, { ttl, idleTimeout: null, rotates: false }),
-    /**
-     * Ends every session of a user, and `also` (the current session, which on
-     * KV the user index may not list yet), each once. Returns how many were ended.
-     */
-    async revokeUser(sub: string, reason: RevocationReason, also?: SessionRecord): Promise<number> {
-      const sessions = new Map((await store.listUser(sub)).map((session) => [session.sid, session]));
-      if (also) sessions.set(also.sid, also);
-      await Promise.all([...sessions.values()].map((session) => revoke(session, reason)));
-      return sessions.size;
-    },
     /** The live sessions of a user. */
-    async list(sub: string): Promise<SessionRecord[]> {
-      return (await store.listUser(sub)).filter((session) => expiryOf(session, now()) === undefined);
-    },
+    list: async (sub: string) => (await store.listUser(sub)).filter((session) => expiryOf(session, now()) === undefined),
     get: (sid: string) => store.get(sid),
   };
 }
