@@ -3,7 +3,7 @@
 // 1 connection), with the targets drawn in.
 
 const COLORS = { reference: "#8a94a6", gate: "#2f5fd0", peer: "#d0742f" };
-const escape = (text) => String(text).replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
+const escapeXml = (text) => String(text).replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 /** A rounded-up axis maximum: 1, 2 or 5 times a power of ten. */
 function niceMax(value) {
@@ -15,7 +15,7 @@ function niceMax(value) {
 function panel({ x, y, width, rows, rowHeight, title, value, label, min, max, marks }) {
   const scale = (v) => x + ((v - min) / (max - min)) * width;
   const zero = scale(Math.max(min, 0));
-  const parts = [`<text x="${x}" y="${y - 30}" class="title">${escape(title)}</text>`];
+  const parts = [`<text x="${x}" y="${y - 30}" class="title">${escapeXml(title)}</text>`];
   const bottom = y + rows.length * rowHeight;
   parts.push(`<line x1="${zero}" y1="${y - 6}" x2="${zero}" y2="${bottom}" class="axis"/>`);
   for (const mark of marks) {
@@ -23,7 +23,7 @@ function panel({ x, y, width, rows, rowHeight, title, value, label, min, max, ma
     parts.push(`<line x1="${mx}" y1="${y - 12}" x2="${mx}" y2="${bottom + 4}" class="${mark.kind}"/>`);
     // Targets are labelled above the panel, references below it, so the two never collide.
     const above = mark.kind === "target";
-    parts.push(`<text x="${mx}" y="${above ? y - 14 : bottom + 16}" class="${above ? "mark" : "note"}" text-anchor="middle">${escape(mark.text)}</text>`);
+    parts.push(`<text x="${mx}" y="${above ? y - 14 : bottom + 16}" class="${above ? "mark" : "note"}" text-anchor="middle">${escapeXml(mark.text)}</text>`);
   }
   rows.forEach((row, i) => {
     const v = value(row);
@@ -39,7 +39,7 @@ function panel({ x, y, width, rows, rowHeight, title, value, label, min, max, ma
     // A bar past the axis's end is cut there and marked with a break.
     if (v > max) parts.push(`<path d="M${end - 9} ${top - 1} l5 ${rowHeight - 8} M${end - 4} ${top - 1} l5 ${rowHeight - 8}" stroke="#ffffff" stroke-width="2.5"/>`);
     const textX = v >= 0 ? Math.max(end, zero) + 5 : zero + 5;
-    parts.push(`<text x="${textX}" y="${top + rowHeight / 2 - 1}" class="value">${escape(label(row))}</text>`);
+    parts.push(`<text x="${textX}" y="${top + rowHeight / 2 - 1}" class="value">${escapeXml(label(row))}</text>`);
   });
   return parts.join("\n  ");
 }
@@ -68,11 +68,11 @@ export function renderChart(rows, context) {
     .target { stroke: #b3541e; stroke-width: 1.5; stroke-dasharray: 5 4; } .ref { stroke: #8a94a6; stroke-width: 1; stroke-dasharray: 2 3; }
   </style>`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
-    `<text x="16" y="26" class="heading">Gatehouse: cost of the gate${escape(quick)}</text>`,
-    `<text x="16" y="44" class="note">${escape(`median of ${context.options.rounds} round(s); workerd on CPU ${context.cpus.server}, origin and wrk on CPU ${context.cpus.load}; ${context.machine.model}, ${context.machine.nproc} CPUs`)}</text>`,
+    `<text x="16" y="26" class="heading">Gatehouse: cost of the gate${escapeXml(quick)}</text>`,
+    `<text x="16" y="44" class="note">${escapeXml(`median of ${context.options.rounds} round(s); workerd on CPU ${context.cpus.server}, origin and wrk on CPU ${context.cpus.load}; ${context.machine.model}, ${context.machine.nproc} CPUs`)}</text>`,
   ];
   rows.forEach((row, i) => {
-    parts.push(`<text x="16" y="${top + i * rowHeight + rowHeight / 2 + 3}" class="label">${escape(row.arm.short)}</text>`);
+    parts.push(`<text x="16" y="${top + i * rowHeight + rowHeight / 2 + 3}" class="label">${escapeXml(row.arm.short)}</text>`);
   });
   parts.push(
     panel({
@@ -108,7 +108,7 @@ export function renderChart(rows, context) {
     }),
   );
   parts.push(
-    `<text x="16" y="${height - 18}" class="note">${escape("grey: references · blue: the gate · orange: a Node reverse proxy with express-session on the same Redis. Targets apply to the KV session arm.")}</text>`,
+    `<text x="16" y="${height - 18}" class="note">${escapeXml("grey: references · blue: the gate · orange: a Node reverse proxy with express-session on the same Redis. Targets apply to the KV session arm.")}</text>`,
   );
   parts.push("</svg>\n");
   return parts.join("\n");

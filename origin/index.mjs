@@ -58,7 +58,10 @@ const localSets = new WeakMap();
 function keySetFor(options) {
   if (options.jwks) {
     let local = localSets.get(options.jwks);
-    if (!local) localSets.set(options.jwks, (local = createLocalJWKSet(options.jwks)));
+    if (!local) {
+      local = createLocalJWKSet(options.jwks);
+      localSets.set(options.jwks, local);
+    }
     return local;
   }
   if (!options.jwksUrl) throw new TypeError("verifyAssertion: give jwksUrl (the gate's /_gate/jwks.json) or jwks");

@@ -318,7 +318,10 @@ async function runSoak(options, cpus) {
   const statuses = await Promise.all(
     wrk.cookies.map((cookie) =>
       fetch(urlOf(env, arm), { headers: { ...CLIENT, cookie } })
-        .then(async (response) => (await response.arrayBuffer(), response.status))
+        .then(async (response) => {
+          await response.arrayBuffer();
+          return response.status;
+        })
         .catch(() => "error"),
     ),
   );

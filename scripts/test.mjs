@@ -33,6 +33,7 @@ function run(command, args) {
     let inNoise = false;
     const copy = (stream, target) =>
       createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => {
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the colour codes being removed.
         const plain = line.replace(/\x1b\[[0-9;]*m/g, "");
         inNoise = !VERBOSE && (NOISE.some((pattern) => pattern.test(plain)) || (inNoise && /^stack: /.test(plain)));
         if (inNoise) hidden += 1;

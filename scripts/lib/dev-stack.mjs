@@ -32,7 +32,9 @@ export function createSupervisor() {
     stopping = true;
     const alive = children.filter((child) => child.exitCode === null && child.signalCode === null && child.pid);
     for (const child of alive) child.kill("SIGTERM");
-    const killer = setTimeout(() => alive.forEach((child) => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL")), KILL_GRACE_MS);
+    const killer = setTimeout(() => {
+      for (const child of alive) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }, KILL_GRACE_MS);
     await Promise.all(alive.map((child) => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", resolve)))));
     clearTimeout(killer);
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => console.error(`cleanup: ${error.message}`));

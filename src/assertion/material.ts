@@ -43,7 +43,8 @@ export async function keyFromSeed(seed: Uint8Array = randomBytes(SEED_BYTES)): P
   // WebCrypto derives the public key only through an export, hence extractable here and nowhere else.
   const key = await crypto.subtle.importKey("pkcs8", pkcs8(seed), { name: "Ed25519" }, true, ["sign"]);
   const { x } = (await crypto.subtle.exportKey("jwk", key)) as JsonWebKey;
-  return { kid: await calculateJwkThumbprint({ kty: "OKP", crv: "Ed25519", x: x! }), x: x!, seed };
+  if (!x) throw new Error("WebCrypto exported an Ed25519 key without its public part");
+  return { kid: await calculateJwkThumbprint({ kty: "OKP", crv: "Ed25519", x }), x, seed };
 }
 
 /** The thumbprint a stored key's kid must equal. */

@@ -110,7 +110,8 @@ export function createAssertionKeys(options: AssertionKeysOptions) {
         const { keyset, absent } = await readStored();
         // First use anywhere: write the genesis key. Racing writers write the same key.
         if (absent) await store.writeKeyset(JSON.stringify(keyset));
-        return (view = { keyset, readAt: now() });
+        view = { keyset, readAt: now() };
+        return view;
       } finally {
         reading = undefined;
       }

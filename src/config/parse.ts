@@ -36,8 +36,9 @@ export function parseConfig(env: Env): ParsedConfig {
   const config: Config = {
     origin: readOrigin(problems, env),
     secrets: {
-      gate: readSecret(problems, "GATE_SECRET", env.GATE_SECRET, true)!,
-      origin: readSecret(problems, "GATE_ORIGIN_SECRET", env.GATE_ORIGIN_SECRET, true)!,
+      // A required secret that is missing is a problem: no config is returned with "" in it.
+      gate: readSecret(problems, "GATE_SECRET", env.GATE_SECRET, true) ?? "",
+      origin: readSecret(problems, "GATE_ORIGIN_SECRET", env.GATE_ORIGIN_SECRET, true) ?? "",
       admin: readSecret(problems, "GATE_ADMIN_TOKEN", env.GATE_ADMIN_TOKEN, false),
     },
     loginPath: readLoginPath(problems, gate.login_path),

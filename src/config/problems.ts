@@ -72,7 +72,7 @@ export function readDuration(problems: Problems, key: string, value: unknown, fa
   const ms = parseDuration(value === undefined ? fallback : value);
   if (ms === undefined) {
     problems.add(key, `expected ${DURATION_FORM}, got ${show(value)}`);
-    return parseDuration(fallback)!;
+    return parseDuration(fallback) ?? 0;
   }
   if (ms < min) problems.add(key, `must be at least ${min / 1_000}s, got ${show(value)}`);
   return ms;

@@ -1,4 +1,4 @@
-import type { Access, Limiter, Route } from "./types";
+import type { Access, Limiter, Route, RoutePolicy } from "./types";
 import { type Problems, isTable, readBoolean, readChoice, readDuration, readStrings, readTable, show } from "./problems";
 
 const ROUTE_KEYS = ["path", "methods", "access", "roles", "fresh", "rate_limit", "csrf", "audience"] as const;
@@ -51,9 +51,8 @@ function parseRoute(
   }
   const roles = readStrings(problems, `${key}.roles`, raw.roles);
   if (roles?.length === 0) problems.add(`${key}.roles`, "is empty: nobody could pass (leave it out to admit any session)");
-  const route: Route = {
+  const route: RoutePolicy = {
     path: String(raw.path),
-    pattern: pattern!,
     methods: methods && new Set(methods),
     access: readChoice(problems, `${key}.access`, raw.access, ACCESS, "session"),
     roles,
@@ -62,7 +61,7 @@ function parseRoute(
     csrf: readBoolean(problems, `${key}.csrf`, raw.csrf, true),
     audience: typeof audience === "string" ? audience : undefined,
   };
-  return pattern ? route : undefined;
+  return pattern ? { ...route, pattern } : undefined;
 }
 
 function compilePattern(problems: Problems, key: string, path: unknown): URLPattern | undefined {

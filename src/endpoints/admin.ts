@@ -1,4 +1,4 @@
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import type { Config } from "../config/types";
 import type { GateEnv } from "../http/context";
 import type { SessionManager } from "../session/manager";
@@ -68,8 +68,7 @@ export function admin(options: AdminOptions) {
     return c.json({ token, sid: session.sid, expires_at: Math.floor(session.expiresAt / 1_000) }, 201);
   });
 
-  const listUser = async (c: Context<GateEnv>) => c.json({ sessions: (await sessions.list(c.req.param("sub")!)).map((s) => listedView(s)) });
-  app.get("/users/:sub/sessions", listUser);
+  app.get("/users/:sub/sessions", async (c) => c.json({ sessions: (await sessions.list(c.req.param("sub"))).map((s) => listedView(s)) }));
 
   app.delete("/sessions/:sid", async (c) => {
     const target = await sessions.get(c.req.param("sid"));

@@ -18,7 +18,7 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const encoder = new TextEncoder();
 /** UTF-8 bytes of a header value, without an allocation for the usual all-ASCII one. */
-const byteLength = (text: string) => (/[^\x00-\x7f]/.test(text) ? encoder.encode(text).byteLength : text.length);
+const byteLength = (text: string) => (/[\u0080-\uffff]/.test(text) ? encoder.encode(text).byteLength : text.length);
 
 /** Why a request's headers are refused, and with which error. */
 export interface HeaderRefusal {

@@ -26,9 +26,7 @@ export function secureResponse(options: SecureResponseOptions): MiddlewareHandle
     if (original.status === 101) return;
     const response = new Response(original.body, original);
     const headers = response.headers;
-    const names: string[] = [];
-    headers.forEach((_, name) => names.push(name));
-    for (const name of names) {
+    for (const name of [...headers.keys()]) {
       if (isGateHeader(name) || DISCLOSING.includes(name.toLowerCase())) headers.delete(name);
     }
     for (const [name, rule] of rules) {

@@ -6,8 +6,9 @@ export function createMemoryLimiters(now: () => number = Date.now): LimiterBacke
   return {
     async limit(limiter, key) {
       const id = `${limiter.name}:${key}`;
-      let window = windows.get(id);
-      if (!window || window.reset <= now()) windows.set(id, (window = { count: 0, reset: now() + limiter.period }));
+      const current = windows.get(id);
+      const window = current && current.reset > now() ? current : { count: 0, reset: now() + limiter.period };
+      windows.set(id, window);
       window.count += 1;
       const success = window.count <= limiter.limit;
       return { success, limit: limiter.limit, remaining: Math.max(0, limiter.limit - window.count), resetIn: window.reset - now() };

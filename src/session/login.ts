@@ -1,4 +1,4 @@
-import { jwtVerify } from "jose";
+import { type JWTPayload, jwtVerify } from "jose";
 import type { Identity } from "./manager";
 import { utf8 } from "../util/encoding";
 
@@ -24,7 +24,7 @@ export async function verifyLogin(
   secret: Uint8Array,
   now: number,
 ): Promise<{ ok: true; identity: Identity } | LoginRejection> {
-  let payload;
+  let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(jwt, secret, {
       algorithms: ["HS256"],

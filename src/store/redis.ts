@@ -34,12 +34,15 @@ async function guard<T>(operation: StoreOperation, run: () => Promise<T>): Promi
  */
 function createLookup(redis: RedisClient) {
   let sha: string | undefined;
-  const ready = sha1(LUA.LOOKUP).then((hash) => void (sha = hash));
+  const ready = sha1(LUA.LOOKUP);
+  void ready.then((hash) => {
+    sha = hash;
+  });
   return async (keys: string[]) => {
     type Found = [string, string | null, number] | null;
-    if (sha === undefined) await ready;
+    const hash = sha ?? (await ready);
     try {
-      return (await redis.evalsha(sha!, keys, [])) as Found;
+      return (await redis.evalsha(hash, keys, [])) as Found;
     } catch (error) {
       if (!String(error).includes("NOSCRIPT")) throw error;
       return (await redis.eval(LUA.LOOKUP, keys, [])) as Found;

@@ -36,6 +36,7 @@ describe("login in a real browser", () => {
     assert.equal(await dashboardUser(page), "alice", "still logged in");
     // document.cookie works on this page (a script cookie shows up), but never shows the session cookie.
     const visible = await page.evaluate(() => {
+      // biome-ignore lint/suspicious/noDocumentCookie: the test is what a page script can see and set.
       document.cookie = "probe=visible; Path=/";
       return document.cookie;
     });
@@ -57,7 +58,9 @@ describe("login in a real browser", () => {
     const { context, page } = browser;
     const before = await sessionCookie(context, gate);
     await page.evaluate((name) => {
+      // biome-ignore lint/suspicious/noDocumentCookie: a page script planting look-alike cookies is the attack under test.
       document.cookie = `${name}=${"A".repeat(43)}; Path=/; Secure`;
+      // biome-ignore lint/suspicious/noDocumentCookie: as above.
       document.cookie = `${name}=${"B".repeat(43)}; Path=/`;
     }, COOKIE_NAME);
     const after = await sessionCookie(context, gate);

@@ -202,7 +202,7 @@ describe("property: no client-supplied header whose name normalises to x-gate-* 
         gate.origin.reply(() => new Response("ok", { headers: list.map((name, index) => [name, `reply-${index}`]) }));
         const response = await gate.request("/public/page");
         expect(response.status).toBe(200);
-        response.headers.forEach((_, name) => expect(contractCanonical(name).startsWith("x-gate-"), `${name} reached the client`).toBe(false));
+        for (const name of response.headers.keys()) expect(contractCanonical(name).startsWith("x-gate-"), `${name} reached the client`).toBe(false);
         list.forEach((name, index) => {
           if (!contractCanonical(name).startsWith("x-gate-")) expect(response.headers.get(name)).toBe(`reply-${index}`);
         });

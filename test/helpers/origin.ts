@@ -33,7 +33,7 @@ export function createRecordingOrigin() {
     async fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
       const request = new Request(input, init);
       const headers: Record<string, string> = {};
-      request.headers.forEach((value, name) => (headers[name] = value));
+      for (const [name, value] of request.headers) headers[name] = value;
       const url = new URL(request.url);
       const seen = { method: request.method, url: request.url, path: url.pathname, headers, body: await request.text() };
       received.push(seen);
