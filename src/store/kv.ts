@@ -90,6 +90,15 @@ export function createKvStore(kv: KVNamespace): SessionStore {
       const sessions = await Promise.all(sids.map(getSession));
       return sessions.filter((session) => session !== null);
     }),
+    putMark: guard("putMark", (key, value, ttl) => kv.put(KEY.mark(key), value, { expirationTtl: ttlSeconds(ttl) })),
+    getMark: guard("getMark", (key) => (storable(KEY.mark(key)) ? kv.get(KEY.mark(key)) : Promise.resolve(null))),
+    claimMark: guard("claimMark", async (key, ttl) => {
+      // No compare-and-set in KV: a read then a write, enough to refuse a replay seen
+      // here before; two claims racing in two locations can both win (storage-schema.md).
+      if ((await kv.get(KEY.mark(key))) !== null) return false;
+      await kv.put(KEY.mark(key), "1", { expirationTtl: ttlSeconds(ttl) });
+      return true;
+    }),
     ping: guard("ping", async () => void (await kv.get("health:ping"))),
     readKeyset: guard("readKeyset", () => kv.get(KEY.keyset)),
     // No expirationTtl: the keyset outlives every session; its manager prunes keys inside it.

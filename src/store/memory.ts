@@ -62,6 +62,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}) {
       const sessions = await Promise.all(sids.map((sid) => store.get(sid)));
       return sessions.filter((session) => session !== null);
     },
+    async putMark(key, value, ttl) {
+      data.set(KEY.mark(key), { value, expires: now() + ttl });
+    },
+    async getMark(key) {
+      return read(KEY.mark(key));
+    },
+    async claimMark(key, ttl) {
+      if (read(KEY.mark(key)) !== null) return false;
+      data.set(KEY.mark(key), { value: "1", expires: now() + ttl });
+      return true;
+    },
     async ping() {},
     async readKeyset() {
       return read(KEY.keyset);

@@ -2,6 +2,11 @@ import { CorruptRecordError, type Lookup, type SessionRecord, type TokenRecord }
 
 const isTime = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value) && value >= 0;
 const isText = (value: unknown): value is string => typeof value === "string" && value.length > 0;
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const optional = (value: unknown, check: (value: unknown) => boolean) => value === undefined || check(value);
+
+/** A device key as stored: a known algorithm, a JWK object and its thumbprint. */
+const isDeviceKey = (value: unknown) => isObject(value) && (value.alg === "ES256" || value.alg === "RS256") && isObject(value.jwk) && isText(value.jkt);
 
 /**
  * Checks a session record read from the store. A record that is not exactly the
@@ -29,7 +34,11 @@ export function asSessionRecord(value: unknown): SessionRecord | undefined {
     typeof r.rotates === "boolean" &&
     typeof r.fingerprint === "string" &&
     typeof r.userAgent === "string" &&
-    typeof r.ip === "string";
+    typeof r.ip === "string" &&
+    optional(r.issuedBy, (v) => v === "admin") &&
+    optional(r.idp, isText) &&
+    optional(r.idpSid, isText) &&
+    optional(r.device, isDeviceKey);
   return ok ? (r as unknown as SessionRecord) : undefined;
 }
 

@@ -90,6 +90,9 @@ export function createRedisStore(redis: RedisClient): SessionStore {
         const values = (await list([await userIndex(sub)], [])) as string[];
         return values.map(decodeSession).filter((session): session is SessionRecord => session !== null);
       }),
+    putMark: (key, value, ttl) => guard("putMark", async () => void (await redis.set(KEY.mark(key), value, { px: Number(ms(ttl)) }))),
+    getMark: (key) => guard("getMark", async () => (await redis.get<string>(KEY.mark(key))) ?? null),
+    claimMark: (key, ttl) => guard("claimMark", async () => (await redis.set(KEY.mark(key), "1", { px: Number(ms(ttl)), nx: true })) !== null),
     ping: () => guard("ping", async () => void (await redis.ping())),
     readKeyset: () => guard("readKeyset", async () => (await redis.get<string>(KEY.keyset)) ?? null),
     writeKeyset: (value) => guard("writeKeyset", async () => void (await redis.set(KEY.keyset, value))),

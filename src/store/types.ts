@@ -26,9 +26,24 @@ export interface SessionRecord {
   rotates: boolean;
   /** Coarse client fingerprint for binding, e.g. `chrome/126|203.0.113`. */
   fingerprint: string;
-  /** For the session list: truncated User-Agent and the client IP at login. */
+  /** For the session list: truncated User-Agent and the client IP at login (empty for sessions the admin API issued). */
   userAgent: string;
   ip: string;
+  /** Set for a session the admin API issued (a bearer session for an API client), absent for a login. */
+  issuedBy?: "admin";
+  /** The identity provider the session came from (`GATE.oidc.<name>`), absent for `X-Gate-Login` sessions. */
+  idp?: string;
+  /** The provider's own session id (its ID token's `sid`), for back-channel logout. */
+  idpSid?: string;
+  /** Device binding (DBSC): the key the browser proved it holds; absent for an unbound session. */
+  device?: DeviceKey;
+}
+
+/** A device-bound session's key (W3C DBSC): its algorithm, public JWK and RFC 7638 thumbprint. */
+export interface DeviceKey {
+  alg: "ES256" | "RS256";
+  jwk: JsonWebKey;
+  jkt: string;
 }
 
 /** A token's pointer to its session, under `tok:<hash>`. Immutable once written. */
@@ -78,6 +93,21 @@ export interface SessionStore {
   revoke(sid: string, sub: string, ttl: Ttl): Promise<void>;
   /** The sessions in a user's index. May lag on eventually consistent backends. */
   listUser(sub: string): Promise<SessionRecord[]>;
+  /**
+   * Writes a mark: a small text under a key of the caller's (an identity
+   * provider's session → its user, say), kept for `ttl`, replacing any earlier one.
+   */
+  putMark(key: string, value: string, ttl: Ttl): Promise<void>;
+  /** Reads a mark, or `null` when there is none (never written, or expired). */
+  getMark(key: string): Promise<string | null>;
+  /**
+   * A single-use marker: writes `key` only if it is absent and resolves `true`
+   * when this call wrote it, `false` when it was already there (a logout
+   * token's `jti` seen before). Atomic in Redis and Durable Objects; in KV a
+   * read then a write, so two claims in the same instant in two locations can
+   * both win (docs/storage-schema.md).
+   */
+  claimMark(key: string, ttl: Ttl): Promise<boolean>;
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
   /**

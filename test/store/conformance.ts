@@ -46,6 +46,17 @@ export function runStoreConformance(name: string, make: () => Promise<StoreUnder
         expect(await store.get(bearer.sid)).toEqual(bearer);
       });
 
+      it("keeps a session's optional fields intact: provider, provider session, device key, issuer", async () => {
+        const jwk = { kty: "EC", crv: "P-256", x: "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", y: "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0" };
+        const bound = await makeSession({ idp: "corp", idpSid: "op-session-1", device: { alg: "ES256", jwk, jkt: "thumbprint" } });
+        const issued = await makeSession({ issuedBy: "admin", idleTimeout: null, rotates: false, fingerprint: "", userAgent: "", ip: "" });
+        for (const session of [bound, issued]) {
+          await store.create(session, HOUR);
+          expect(await store.get(session.sid)).toEqual(session);
+          expect((await store.lookup(session.tokenHash))?.session).toEqual(session);
+        }
+      });
+
       it("reads nothing for an unknown sid, however odd the id", async () => {
         for (const sid of [uniqueId("missing"), `${uniqueId("odd")}:ü/日本🙂`, "x".repeat(600), "é".repeat(300)]) {
           expect(await store.get(sid)).toBeNull();
@@ -203,6 +214,32 @@ export function runStoreConformance(name: string, make: () => Promise<StoreUnder
       });
     });
 
+    describe("marks", () => {
+      it("reads back a mark, and nothing for one never written", async () => {
+        const key = uniqueId("mark");
+        expect(await store.getMark(key)).toBeNull();
+        await store.putMark(key, "alice", HOUR);
+        expect(await store.getMark(key)).toBe("alice");
+        await store.putMark(key, "bob", HOUR);
+        expect(await store.getMark(key)).toBe("bob");
+      });
+
+      it("lets a single-use marker be claimed once", async () => {
+        const key = uniqueId("jti");
+        expect(await store.claimMark(key, HOUR)).toBe(true);
+        expect(await store.claimMark(key, HOUR)).toBe(false);
+        expect(await store.claimMark(uniqueId("jti"), HOUR)).toBe(true);
+      });
+
+      it("keeps marks apart from sessions and from each other", async () => {
+        const session = await makeSession();
+        await store.create(session, HOUR);
+        await store.putMark(session.sid, "not a session", HOUR);
+        expect(await store.get(session.sid)).toEqual(session);
+        expect(await store.getMark(uniqueId("other"))).toBeNull();
+      });
+    });
+
     describe("the assertion keyset", () => {
       it("reads back exactly the text written, unicode and 20 KB included", async () => {
         const text = JSON.stringify({ v: 1, keys: [{ kid: uniqueId("kid"), note: "ü/日本語🙂", pad: "x".repeat(20_000) }] });
@@ -245,6 +282,15 @@ export function runStoreConformance(name: string, make: () => Promise<StoreUnder
         expect(await store.lookup(session.tokenHash)).toBeNull();
         expect(await store.get(session.sid)).toBeNull();
         expect(await store.listUser(session.sub)).toEqual([]);
+      });
+
+      ifClock("forgets a mark and a claimed marker after their ttl, so the marker can be claimed again", async (advance) => {
+        const [mark, marker] = [uniqueId("mark"), uniqueId("jti")];
+        await store.putMark(mark, "alice", MINUTE);
+        expect(await store.claimMark(marker, MINUTE)).toBe(true);
+        advance(MINUTE);
+        expect(await store.getMark(mark)).toBeNull();
+        expect(await store.claimMark(marker, MINUTE)).toBe(true);
       });
 
       ifClock("gives a rotation's pointer and session the rotation's ttl, leaving the old pointer its own", async (advance) => {

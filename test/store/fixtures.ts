@@ -81,4 +81,8 @@ export const CORRUPT_SESSIONS: Array<[string, (good: SessionRecord) => string]> 
   ["a missing gen", (good) => JSON.stringify({ ...good, gen: undefined })],
   ["a missing tokenHash", (good) => JSON.stringify({ ...good, tokenHash: undefined })],
   ["claims that are a list", (good) => JSON.stringify({ ...good, claims: ["admin"] })],
+  ["an unknown issuer", (good) => JSON.stringify({ ...good, issuedBy: "someone" })],
+  ["an empty identity provider name", (good) => JSON.stringify({ ...good, idp: "" })],
+  ["a device key with alg none", (good) => JSON.stringify({ ...good, device: { alg: "none", jwk: {}, jkt: "x" } })],
+  ["a device key without its JWK", (good) => JSON.stringify({ ...good, device: { alg: "ES256", jkt: "x" } })],
 ];
