@@ -1,14 +1,19 @@
-// The REST bridge (test/redis/bridge.mjs) checked with the real @upstash/redis
-// and @upstash/ratelimit clients against a real redis-server, in plain Node:
-// `node --test test/node/bridge.test.mjs`.
+// The REST bridge (test/redis/bridge.mjs) checked over raw HTTP and with the
+// real @upstash/redis and @upstash/ratelimit clients against a real
+// redis-server, in plain Node: `node --test test/node/bridge.test.mjs`.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { after, before, beforeEach, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { Ratelimit } from "@upstash/ratelimit";
 import { Redis } from "@upstash/redis";
 import { scopedToken, startBridge } from "../redis/bridge.mjs";
+import { RedisUnavailableError, connectRedis } from "../redis/redis-connection.mjs";
 import { startRedisServer } from "../redis/redis-server.mjs";
-import { RespError, encodeCommand, parseReply } from "../redis/resp-client.mjs";
 
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const run = promisify(execFile);
 let redisServer;
 let bridge;
 /** The REST requests the bridge received since the last `sent.length = 0`. */
@@ -36,21 +41,107 @@ after(async () => {
 });
 beforeEach(() => bridge.setMode("normal"));
 
-describe("RESP2 parsing", () => {
-  const wire = "*5\r\n+OK\r\n-ERR boom\r\n:-42\r\n$-1\r\n*3\r\n$4\r\na\r\nb\r\n*-1\r\n*1\r\n$0\r\n\r\n";
-  const expected = ["OK", new RespError("ERR boom"), -42, null, [Buffer.from("a\r\nb"), null, [Buffer.alloc(0)]]];
+/** POSTs a JSON body to the bridge as @upstash/redis would; resolves with `[status, body]`. */
+async function post(path, body, { base64 = false, to = bridge } = {}) {
+  const headers = { authorization: `Bearer ${to.token}`, ...(base64 ? { "upstash-encoding": "base64" } : {}) };
+  const response = await fetch(`${to.url}${path}`, { method: "POST", headers, body: JSON.stringify(body) });
+  return [response.status, await response.json()];
+}
+const b64 = (bytes) => Buffer.from(bytes).toString("base64");
 
-  it("reads simple strings, errors, integers, null and nested arrays, with CRLF inside bulk strings", () => {
-    assert.deepEqual(parseReply(Buffer.from(wire)), { value: expected, end: Buffer.byteLength(wire) });
+describe("Redis replies as the bridge answers them", () => {
+  // Every RESP2 reply type at once: a status, an error and nil nested in arrays, a negative integer, CRLF inside a bulk string, an empty bulk string.
+  const lua = "return {redis.status_reply('OK'), redis.error_reply('ERR boom'), -42, false, {'a\\r\\nb', false, {''}}}";
+
+  it("gives simple strings, errors, integers, nil and nested arrays, with CRLF inside bulk strings", async () => {
+    assert.deepEqual(await post("/", ["EVAL", lua, 0]), [200, { result: ["OK", "ERR boom", -42, null, ["a\r\nb", null, [""]]] }]);
+    const encoded = [b64("OK"), b64("ERR boom"), -42, null, [b64("a\r\nb"), null, [""]]];
+    assert.deepEqual(await post("/pipeline", [["EVAL", lua, 0], ["GET", key("missing")]], { base64: true }), [200, [{ result: encoded }, { result: null }]]);
   });
 
-  it("waits for the rest of a reply cut at any byte", () => {
-    const bytes = Buffer.from(wire);
-    for (let cut = 0; cut < bytes.length; cut++) assert.equal(parseReply(bytes.subarray(0, cut)), undefined, `cut at ${cut}`);
+  it("keeps bulk strings binary-safe: bytes that are not UTF-8 come back exact in base64", async () => {
+    const k = key("binary");
+    const bytes = Buffer.from([0xff, 0x00, 0x0d, 0x0a, 0x80, 0xc3]);
+    // JSON can only carry text, so Lua writes the raw bytes.
+    assert.deepEqual(await post("/", ["EVAL", "return redis.call('SET', KEYS[1], '\\255\\0\\r\\n\\128\\195')", 1, k]), [200, { result: "OK" }]);
+    assert.deepEqual(await post("/", ["GET", k], { base64: true }), [200, { result: b64(bytes) }]);
+    assert.deepEqual(await post("/pipeline", [["STRLEN", k], ["MGET", k, key("none")]], { base64: true }), [200, [{ result: 6 }, { result: [b64(bytes), null] }]]);
+    assert.deepEqual(await post("/", ["GET", k]), [200, { result: bytes.toString("utf8") }], "without base64, invalid UTF-8 is replaced");
   });
 
-  it("encodes arguments as bulk strings by byte length", () => {
-    assert.equal(encodeCommand(["SET", "ü", 7]).toString(), "*3\r\n$3\r\nSET\r\n$2\r\nü\r\n$1\r\n7\r\n");
+  it("sends arguments as bytes: multi-byte UTF-8, numbers and booleans", async () => {
+    const [text, number] = [key("utf8"), key("number")];
+    const replies = await post("/pipeline", [["SET", text, "ü☃"], ["STRLEN", text], ["SET", number, 7], ["INCRBY", number, -49], ["SET", text, true], ["GET", text]]);
+    assert.deepEqual(replies, [200, [{ result: "OK" }, { result: 5 }, { result: "OK" }, { result: -42 }, { result: "OK" }, { result: "true" }]]);
+  });
+
+  it("answers an error reply with Redis's exact message: 400 on POST /, an entry of its own in a pipeline", async () => {
+    const k = key("error");
+    const notInteger = "ERR value is not an integer or out of range";
+    assert.deepEqual(await post("/", ["SET", k, "v"]), [200, { result: "OK" }]);
+    assert.deepEqual(await post("/", ["INCR", k]), [400, { error: notInteger }]);
+    assert.deepEqual(await post("/", ["EVAL", "return redis.error_reply('MY custom failure')", 0]), [400, { error: "MY custom failure" }]);
+    assert.deepEqual(await post("/pipeline", [["INCR", k], ["GET", k], ["nosuch", "x"]]), [
+      200,
+      [{ error: notInteger }, { result: "v" }, { error: "ERR unknown command 'nosuch', with args beginning with: 'x' " }],
+    ]);
+  });
+
+  it("runs /multi-exec as one transaction: run-time errors in their slot, a queueing error aborts it all", async () => {
+    const k = key("tx");
+    assert.deepEqual(await post("/multi-exec", [["SET", k, "v"], ["HGET", k, "f"], ["GET", k]]), [
+      200,
+      [{ result: "OK" }, { error: "WRONGTYPE Operation against a key holding the wrong kind of value" }, { result: "v" }],
+    ]);
+    assert.deepEqual(await post("/multi-exec", [["SET", k, "changed"], ["GET"]]), [
+      400,
+      { error: "EXECABORT Transaction discarded because of previous errors: ERR wrong number of arguments for 'get' command" },
+    ]);
+    assert.deepEqual(await post("/", ["GET", k]), [200, { result: "v" }], "nothing of the aborted transaction ran");
+    assert.deepEqual(await post("/multi-exec", [["GET", k], ["MULTI"]]), [400, { error: "ERR 'MULTI' is not available over the REST bridge" }]);
+  });
+
+  it("keeps other requests' commands out of a transaction, and pipelines in order", async () => {
+    const k = key("atomic");
+    const transactions = Array.from({ length: 20 }, () => post("/multi-exec", [["INCR", k], ["INCR", k], ["GET", k]]));
+    const pipelines = Array.from({ length: 20 }, () => post("/pipeline", [["INCR", k], ["INCR", k]]));
+    for (const [status, [first, second, read]] of await Promise.all(transactions)) {
+      assert.equal(status, 200);
+      assert.deepEqual([second.result, Number(read.result)], [first.result + 1, first.result + 1], "no INCR of another request between");
+    }
+    for (const [, [first, second]] of await Promise.all(pipelines)) assert.ok(second.result > first.result, "a pipeline's replies come in order");
+    assert.deepEqual(await post("/", ["GET", k]), [200, { result: "80" }]);
+  });
+});
+
+describe("AUTH and SELECT", () => {
+  it("authenticates with redisPassword, selects redisDb, takes both from REDIS_URL, and answers 503 when AUTH is refused", async (t) => {
+    if (redisServer.external) return t.skip("REDIS_URL names a server these tests must not reconfigure");
+    const server = await startRedisServer({ redisUrl: "" });
+    const bridges = [];
+    const start = async (options) => {
+      const started = await startBridge(options);
+      bridges.push(started);
+      return started;
+    };
+    try {
+      const open = await start({ redisServer: server });
+      // The bridge's connection is already authenticated; every later one needs the password.
+      assert.deepEqual(await post("/", ["CONFIG", "SET", "requirepass", "s3cret"], { to: open }), [200, { result: "OK" }]);
+      const k = key("db");
+      const authed = await start({ redisServer: server, redisPassword: "s3cret", redisDb: 2 });
+      assert.deepEqual(await post("/", ["SET", k, "in db 2"], { to: authed }), [200, { result: "OK" }]);
+      assert.deepEqual(await post("/", ["EXISTS", k], { to: open }), [200, { result: 0 }], "db 0 does not have it");
+      const fromUrl = await startRedisServer({ redisUrl: `redis://:s3cret@127.0.0.1:${server.port}/2` });
+      assert.deepEqual([fromUrl.password, fromUrl.db, fromUrl.external], ["s3cret", 2, true]);
+      assert.deepEqual(await post("/", ["GET", k], { to: await start({ redisServer: fromUrl }) }), [200, { result: "in db 2" }]);
+      const [status, body] = await post("/", ["PING"], { to: await start({ redisServer: server, redisPassword: "wrong" }) });
+      assert.equal(status, 503);
+      assert.match(body.error, /^ERR redis is unavailable: .*refused the connection setup: WRONGPASS/);
+    } finally {
+      for (const started of bridges) await started.close();
+      await server.close();
+    }
   });
 });
 
@@ -237,20 +328,74 @@ describe("protocol and faults", () => {
     await assert.rejects(client({ token: `${bridge.token}.bad scope!` }).get("k"), /Unauthorized/);
   });
 
-  it("fails fast while Redis is stopped and recovers when it starts again", async (t) => {
+  it("fails fast while Redis is stopped, queues nothing, and recovers on its own when it starts again", async (t) => {
     if (redisServer.external) return t.skip("REDIS_URL names a server these tests must not stop");
     const k = key("outage");
     await client().set(k, "before");
     await control("/__control/redis/stop");
-    const started = Date.now();
-    await assert.rejects(client().get(k), /redis is unavailable/);
-    await assert.rejects(client().pipeline().get(k).exec(), /redis is unavailable/);
-    assert.ok(Date.now() - started < 2_000, "no hanging while Redis is down");
+    const timed = async (work) => {
+      const started = Date.now();
+      await work();
+      return Date.now() - started;
+    };
+    for (let i = 0; i < 3; i++) {
+      const ms = await timed(() => assert.rejects(client().get(k), /redis is unavailable/));
+      assert.ok(ms < 1_000, `a request while Redis is down took ${ms} ms`);
+    }
+    await assert.rejects(client().pipeline().set(k, "queued?").get(k).exec(), /redis is unavailable/);
+    const [status, body] = await post("/multi-exec", [["SET", k, "queued?"]]);
+    assert.equal(status, 503);
+    assert.match(body.error, /^ERR redis is unavailable: redis at 127\.0\.0\.1:\d+ is unreachable/);
     await control("/__control/redis/start");
-    assert.equal(await client().get(k), null, "a fresh server: nothing persisted");
+    assert.equal(await client().get(k), null, "a fresh server, and no write of the outage replayed onto it");
     assert.equal(await client().set(k, "after"), "OK");
     const script = client().createScript("return 'back'");
     assert.equal(await script.exec([], []), "back", "the script cache is empty, EVAL fallback works");
+  });
+
+  it("drops a connection whose reply never comes (a stopped process) and reconnects", async (t) => {
+    if (redisServer.external) return t.skip("REDIS_URL names a server these tests must not stop");
+    const server = await startRedisServer({ redisUrl: "" });
+    const redis = connectRedis({ port: server.port, replyTimeoutMs: 200 });
+    try {
+      const [info] = await redis.send([["INFO", "server"]]);
+      const pid = Number(/process_id:(\d+)/.exec(String(info))[1]);
+      process.kill(pid, "SIGSTOP");
+      const started = Date.now();
+      try {
+        await assert.rejects(redis.send([["PING"]]), RedisUnavailableError);
+      } finally {
+        process.kill(pid, "SIGCONT");
+      }
+      assert.ok(Date.now() - started < 2_000);
+      assert.deepEqual(await redis.send([["PING"]]), ["PONG"]);
+    } finally {
+      redis.close();
+      await server.close();
+    }
+  });
+
+  it("lets its process exit once close() returns, printing nothing, even after an outage", async (t) => {
+    if (redisServer.external) return t.skip("REDIS_URL names a server these tests must not stop");
+    const script = `
+      import { startBridge } from "./test/redis/bridge.mjs";
+      import { startRedisServer } from "./test/redis/redis-server.mjs";
+      const redisServer = await startRedisServer({ redisUrl: "" });
+      const bridge = await startBridge({ redisServer });
+      const ping = () => fetch(bridge.url, { method: "POST", headers: { authorization: "Bearer " + bridge.token }, body: '["PING"]' }).then((r) => r.status);
+      const statuses = [await ping()];
+      await redisServer.stop();
+      statuses.push(await ping());
+      await redisServer.start();
+      statuses.push(await ping());
+      await bridge.close();
+      await redisServer.close();
+      if (statuses.join() !== "200,503,200") throw new Error("statuses " + statuses);
+    `;
+    const started = Date.now();
+    const { stdout, stderr } = await run(process.execPath, ["--input-type=module", "-e", script], { cwd: ROOT, timeout: 10_000 });
+    assert.deepEqual([stdout, stderr], ["", ""]);
+    assert.ok(Date.now() - started < 5_000, "nothing kept node alive after close()");
   });
 
   it("injects HTTP 500, a non-JSON body, and a hang", async () => {

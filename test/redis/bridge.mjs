@@ -6,10 +6,11 @@
 // control endpoints for counting requests and injecting faults, globally or
 // per scope (a client whose token is `<token>.<scope>`), so test files running
 // side by side do not see each other's counts and faults.
-// See docs/redis-bridge.md. No dependencies beyond node:*.
+// See docs/redis-bridge.md. It talks to Redis through node-redis (the `redis`
+// dev dependency; see redis-connection.mjs).
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
-import { RedisUnavailableError, RespError, createRespClient } from "./resp-client.mjs";
+import { RedisUnavailableError, connectRedis, isErrorReply } from "./redis-connection.mjs";
 import { BadRequest, parseCommand, readJson, sendJson, toEntry, toJson } from "./rest-protocol.mjs";
 import { createScriptDialect } from "./upstash-scripts.mjs";
 
@@ -91,7 +92,7 @@ function createFaults(hangTimeoutMs) {
  */
 export async function startBridge({ redisServer, redisPort = redisServer?.port, redisHost = redisServer?.host ?? "127.0.0.1", redisPassword = redisServer?.password, redisDb = redisServer?.db, token = randomBytes(24).toString("base64url"), port = 0, hangTimeoutMs = HANG_TIMEOUT_MS, connectTimeoutMs = 200, onRequest } = {}) {
   if (!redisPort) throw new Error("startBridge needs redisPort (or redisServer)");
-  const redis = createRespClient({ host: redisHost, port: redisPort, password: redisPassword, db: redisDb, connectTimeoutMs });
+  const redis = connectRedis({ host: redisHost, port: redisPort, password: redisPassword, db: redisDb, connectTimeoutMs });
   const expected = Buffer.from(`Bearer ${token}`);
   const counters = createCounters();
   const faults = createFaults(hangTimeoutMs);
@@ -117,7 +118,7 @@ export async function startBridge({ redisServer, redisPort = redisServer?.port, 
     const command = prepare(body);
     if (command.refused) return [400, { error: command.refused }];
     const reply = command.reply((await redis.send([command.args]))[0]);
-    return reply instanceof RespError ? [400, { error: reply.message }] : [200, { result: toJson(reply, base64) }];
+    return isErrorReply(reply) ? [400, { error: reply.message }] : [200, { result: toJson(reply, base64) }];
   }
 
   async function pipeline(body, base64) {
@@ -134,11 +135,11 @@ export async function startBridge({ redisServer, redisPort = redisServer?.port, 
     const commands = body.map(prepare);
     const refused = commands.find((command) => command.refused);
     if (refused) return [400, { error: refused.refused }];
-    // One batch in one write: MULTI, the commands, EXEC; nothing else can land in between.
+    // One batch, queued back to back on the one connection: MULTI, the commands, EXEC; nothing else can land in between.
     const replies = await redis.send([["MULTI"], ...commands.map((command) => command.args), ["EXEC"]]);
     const exec = replies.at(-1);
-    if (exec instanceof RespError) {
-      const cause = replies.slice(1, -1).find((reply) => reply instanceof RespError);
+    if (isErrorReply(exec)) {
+      const cause = replies.slice(1, -1).find(isErrorReply);
       return [400, { error: cause ? `${exec.message.replace(/\.$/, "")}: ${cause.message}` : exec.message }];
     }
     if (exec === null) return [400, { error: "EXECABORT the transaction was aborted" }];

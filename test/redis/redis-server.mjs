@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createRespClient } from "./resp-client.mjs";
+import { connectRedis } from "./redis-connection.mjs";
 
 /** How long a fresh redis-server gets to answer PING. */
 const READY_TIMEOUT_MS = 10_000;
@@ -32,7 +32,7 @@ export async function waitForPing({ host = "127.0.0.1", port, password, timeoutM
   while (Date.now() < deadline) {
     const reason = exited();
     if (reason) throw new Error(`redis-server exited before answering PING: ${reason}`);
-    const client = createRespClient({ host, port, password });
+    const client = connectRedis({ host, port, password });
     try {
       const [reply] = await client.send([["PING"]]);
       if (reply === "PONG") return;

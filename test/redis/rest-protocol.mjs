@@ -1,7 +1,7 @@
 // The wire format of Upstash's REST API, as the bridge speaks it: JSON command
 // arrays in, `{ result }` / `{ error }` out, strings base64-encoded when the
 // client sends `Upstash-Encoding: base64`. Pure helpers; the server is bridge.mjs.
-import { RespError } from "./resp-client.mjs";
+import { isErrorReply } from "./redis-connection.mjs";
 
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 /**
@@ -33,17 +33,21 @@ export function parseCommand(value) {
   return { args, refused: REFUSED.has(name) || blocking ? `ERR '${args[0]}' is not available over the REST bridge` : undefined };
 }
 
-/** A RESP reply as Upstash's JSON: strings base64-encoded (at any depth) when asked, numbers and null as they are. */
+/**
+ * A reply (as redis-connection.mjs gives it) as Upstash's JSON: strings
+ * base64-encoded (at any depth) when asked, numbers and null as they are, an
+ * error reply nested in an array as its message.
+ */
 export function toJson(reply, base64) {
   if (reply === null || typeof reply === "number") return reply;
   if (Array.isArray(reply)) return reply.map((item) => toJson(item, base64));
-  const bytes = Buffer.isBuffer(reply) ? reply : Buffer.from(reply instanceof RespError ? reply.message : reply, "utf8");
+  const bytes = Buffer.isBuffer(reply) ? reply : Buffer.from(isErrorReply(reply) ? reply.message : reply, "utf8");
   return base64 ? bytes.toString("base64") : bytes.toString("utf8");
 }
 
 /** One entry of a /pipeline or /multi-exec answer. */
 export function toEntry(reply, base64) {
-  return reply instanceof RespError ? { error: reply.message } : { result: toJson(reply, base64) };
+  return isErrorReply(reply) ? { error: reply.message } : { result: toJson(reply, base64) };
 }
 
 /** Reads the request body as JSON, or throws BadRequest. */
