@@ -51,7 +51,7 @@ function run(command, args) {
 const extra = process.argv.slice(2);
 const steps = [["npx", ["vitest", "run", ...extra]]];
 if (extra.length === 0) {
-  steps.push(["node", ["--test", "--test-reporter=dot", "test/node/"]]);
+  steps.push(["node", ["--test", "--test-reporter=dot", "test/node/", "test/oidc/"]]);
   steps.push(["node", ["--test", "--test-reporter=dot", "test/browser/"]]);
 }
 for (const [command, args] of steps) {
