@@ -1,5 +1,6 @@
 import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
 import type { Config } from "./config/types";
 import type { GateKeys } from "./derive";
 import { GateError, toResponse } from "./errors";
@@ -14,9 +15,11 @@ import { debugTiming } from "./http/timing";
 import { prepare, routingPath } from "./http/prepare";
 import { admit } from "./http/admit";
 import { csrfGuard } from "./http/csrf";
+import { createFailedAuth } from "./http/failed-auth";
+import { createLimitCheck } from "./http/limit";
 import { enforcePolicy } from "./policy/enforce";
 import { forward } from "./proxy/forward";
-import { ADMIN_PREFIX, GATE_PREFIX, isUnder } from "./endpoints/paths";
+import { ADMIN_PREFIX, GATE_PREFIX } from "./endpoints/paths";
 import { selfService } from "./endpoints/self";
 import { health } from "./endpoints/health";
 import { admin } from "./endpoints/admin";
@@ -61,7 +64,10 @@ export function createApp(deps: GateDeps) {
   const { config, store, now, log, assertionKeys } = deps;
   const sessions = createSessionManager({ policy: config.session, store, keys: deps.keys, now, log });
   const transitions = createTransitions({ sessions, cookie: config.cookie, now });
-  const signAssertion = createAssertionSigner({ keys: assertionKeys, issuer: config.issuer, originUrl: config.origin.url, now });
+  const issuer = config.issuer ?? config.publicOrigin;
+  const signAssertion = createAssertionSigner({ keys: assertionKeys, issuer, originUrl: config.origin.url, now });
+  const limit = createLimitCheck(deps.limiterBackend, log);
+  const failedAuth = createFailedAuth(config.rateLimits.get("failed_auth"), limit, now);
   const app = new Hono<GateEnv>({ getPath: routingPath });
 
   app.onError((error, c) => {
@@ -71,18 +77,20 @@ export function createApp(deps: GateDeps) {
 
   app.use(debugTiming()); // GATE_DEBUG_TIMING = "1" only: Server-Timing (docs/benchmarks.md)
   app.use(secureResponse({ headers: config.headers }));
-  app.use(prepare(config.routes, log));
-  app.use(admit({ sessions, cookie: config.cookie, limiters: config.rateLimits, limiterBackend: deps.limiterBackend, log, now }));
-  app.route(ADMIN_PREFIX, admin({ config, sessions }));
+  // A fresh id for every request; never the client's (headerName "": its X-Request-Id is not read).
+  app.use(requestId({ headerName: "" }));
+  app.use(prepare({ routes: config.routes, publicOrigin: config.publicOrigin, ipv6LimitPrefix: config.ipv6LimitPrefix, log }));
+  app.use(admit({ sessions, cookie: config.cookie, limiters: config.rateLimits, limit, failedAuth, log, now }));
+  app.route(ADMIN_PREFIX, admin({ config, sessions, failedAuth }));
   app.route(GATE_PREFIX, selfService({ config, sessions, transitions, log }));
   app.route(GATE_PREFIX, health(store, log));
   app.route(GATE_PREFIX, jwks(assertionKeys));
 
   app.all("*", (c, next) => {
-    if (isUnder(c.get("matchPath"), GATE_PREFIX)) throw new GateError("not_found");
+    if (c.get("gatePath")) throw new GateError("not_found");
     return next();
   });
-  app.all("*", csrfGuard(config.trustedOrigins, log, (c) => c.get("route").csrf));
+  app.all("*", csrfGuard(config, log, (c) => c.get("route").csrf));
   app.all("*", enforcePolicy({ loginPath: config.loginPath, now, log }));
   app.all("*", forward({ config, transitions, log, now, signAssertion }));
   return app;

@@ -13,6 +13,7 @@ export type ErrorCode =
   | "bad_request"
   | "method_not_allowed"
   | "not_found"
+  | "misdirected_request"
   | "request_header_fields_too_large"
   | "bad_gateway"
   | "misconfigured"
@@ -28,6 +29,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   bad_request: 400,
   method_not_allowed: 405,
   not_found: 404,
+  misdirected_request: 421,
   request_header_fields_too_large: 431,
   bad_gateway: 502,
   misconfigured: 500,

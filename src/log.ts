@@ -6,6 +6,7 @@ export type LogEvent =
   | "session.revoked"
   | "session.expired"
   | "session.binding_mismatch"
+  | "session.evicted"
   | "auth.denied"
   | "login.invalid"
   | "ratelimit.blocked"

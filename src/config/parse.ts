@@ -10,6 +10,7 @@ import {
   isTable,
   readChoice,
   readDuration,
+  readInteger,
   readStrings,
   readTable,
   show,
@@ -18,7 +19,19 @@ import {
 /** The outcome of validating an environment: a whole config, or every problem found. */
 export type ParsedConfig = { ok: true; config: Config } | { ok: false; problems: string[] };
 
-const GATE_KEYS = ["login_path", "trusted_origins", "issuer", "cookie", "session", "assertion", "rate_limits", "routes", "security_headers"];
+const GATE_KEYS = [
+  "login_path",
+  "public_origin",
+  "trusted_origins",
+  "ipv6_limit_prefix",
+  "issuer",
+  "cookie",
+  "session",
+  "assertion",
+  "rate_limits",
+  "routes",
+  "security_headers",
+];
 const COOKIE_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const MIN_SECRET_BYTES = 32;
 
@@ -42,7 +55,9 @@ export function parseConfig(env: Env): ParsedConfig {
       admin: readSecret(problems, "GATE_ADMIN_TOKEN", env.GATE_ADMIN_TOKEN, false),
     },
     loginPath: readLoginPath(problems, gate.login_path),
+    publicOrigin: readPublicOrigin(problems, gate.public_origin),
     trustedOrigins: readTrustedOrigins(problems, gate.trusted_origins),
+    ipv6LimitPrefix: readInteger(problems, "GATE.ipv6_limit_prefix", gate.ipv6_limit_prefix, 64, [32, 128]),
     issuer: readIssuer(problems, gate.issuer),
     cookie: {
       name: readCookieName(problems, cookie.name),
@@ -131,6 +146,14 @@ function readTrustedOrigins(problems: Problems, value: unknown): Set<string> {
   return new Set(origins);
 }
 
+function readPublicOrigin(problems: Problems, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const url = parseHttpUrl(value);
+  if (url && url.origin === value) return value;
+  problems.add("GATE.public_origin", `expected an origin such as "https://app.example.com" (scheme and host, no path or trailing slash), got ${show(value)}`);
+  return undefined;
+}
+
 function readIssuer(problems: Problems, value: unknown): string | undefined {
   if (value === undefined || value === "") return undefined;
   if (typeof value === "string" && parseHttpUrl(value)) return value;
@@ -146,13 +169,14 @@ function readCookieName(problems: Problems, value: unknown): string {
 }
 
 function readSession(problems: Problems, value: unknown): Config["session"] {
-  const raw = readTable(problems, "GATE.session", value, ["idle_timeout", "absolute_timeout", "rotate_every", "rotation_grace", "binding"]);
+  const raw = readTable(problems, "GATE.session", value, ["idle_timeout", "absolute_timeout", "rotate_every", "rotation_grace", "binding", "max_per_user"]);
   const session = {
     idleTimeout: readDuration(problems, "GATE.session.idle_timeout", raw.idle_timeout, "30m"),
     absoluteTimeout: readDuration(problems, "GATE.session.absolute_timeout", raw.absolute_timeout, "12h"),
     rotateEvery: readDuration(problems, "GATE.session.rotate_every", raw.rotate_every, "15m"),
     rotationGrace: readDuration(problems, "GATE.session.rotation_grace", raw.rotation_grace, "30s", 0),
     binding: readChoice(problems, "GATE.session.binding", raw.binding, ["off", "report", "enforce"], "report"),
+    maxPerUser: readInteger(problems, "GATE.session.max_per_user", raw.max_per_user, 50, [1, 1_000]),
   };
   if (session.idleTimeout > session.absoluteTimeout) {
     problems.add("GATE.session.idle_timeout", "must not be longer than GATE.session.absolute_timeout");

@@ -86,6 +86,14 @@ export function readStrings(problems: Problems, key: string, value: unknown): st
   return undefined;
 }
 
+/** Reads an optional whole number within `[min, max]`. */
+export function readInteger(problems: Problems, key: string, value: unknown, fallback: number, [min, max]: [number, number]): number {
+  if (value === undefined) return fallback;
+  if (typeof value === "number" && Number.isInteger(value) && value >= min && value <= max) return value;
+  problems.add(key, `expected a whole number from ${min} to ${max}, got ${show(value)}`);
+  return fallback;
+}
+
 /** Reads an optional boolean. */
 export function readBoolean(problems: Problems, key: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;

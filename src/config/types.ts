@@ -38,7 +38,9 @@ export interface Limiter {
 }
 
 /** Where sessions live (`SESSION_STORE`), with what reaches it. */
-export type StoreConfig = { kind: "kv"; namespace: KVNamespace } | { kind: "redis"; url: string; token: string };
+export type StoreConfig =
+  | { kind: "kv"; namespace: KVNamespace }
+  | { kind: "redis"; url: string; token: string };
 
 /** A security header's setting: the value to send, and whether the origin's own value wins. */
 export interface HeaderRule {
@@ -56,7 +58,11 @@ export interface Config {
     admin?: string;
   };
   loginPath: string;
+  /** `GATE.public_origin`: the gate's own origin; requests for any other host are misdirected (421). */
+  publicOrigin?: string;
   trustedOrigins: ReadonlySet<string>;
+  /** `GATE.ipv6_limit_prefix`: IPv6 clients are counted by this prefix (a /64 is one home line). */
+  ipv6LimitPrefix: number;
   issuer?: string;
   cookie: { name: string; sameSite: "Lax" | "Strict" };
   session: {
@@ -65,6 +71,8 @@ export interface Config {
     rotateEvery: number;
     rotationGrace: number;
     binding: BindingMode;
+    /** Sessions one user may hold; a login past it ends the least recently used. */
+    maxPerUser: number;
   };
   /** Signing keys of `X-Gate-Assertion` (src/assertion/): rotation period, publication lead, retention. */
   assertion: {

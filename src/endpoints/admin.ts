@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { Config } from "../config/types";
 import type { GateEnv } from "../http/context";
+import type { FailedAuth } from "../http/failed-auth";
 import type { SessionManager } from "../session/manager";
 import { GateError } from "../errors";
 import { identityFrom } from "../session/login";
@@ -12,6 +13,8 @@ import { listedView } from "./views";
 export interface AdminOptions {
   config: Config;
   sessions: SessionManager;
+  /** Refused admin tokens count toward `failed_auth`, as refused session tokens do. */
+  failedAuth: FailedAuth;
 }
 
 /** The longest bearer session the admin API issues. */
@@ -46,16 +49,23 @@ function ttlOf(value: unknown, fallback: number): number | undefined {
 const ADMIN_CHALLENGE = { "WWW-Authenticate": 'Bearer realm="gatehouse-admin", error="invalid_token"' };
 
 /**
- * The admin API (contract §6), mounted under `/_gate/admin`. It answers 404
- * when GATE_ADMIN_TOKEN is unset, and 401 to anything but the right bearer token.
+ * The admin API (contract §6, §14), mounted under `/_gate/admin`. It answers
+ * 404 when GATE_ADMIN_TOKEN is unset, and 401 to anything but the right
+ * bearer token (429 once the address is past `failed_auth`). No answer may be
+ * stored anywhere: one of them carries a new bearer token.
  */
 export function admin(options: AdminOptions) {
-  const { config, sessions } = options;
+  const { config, sessions, failedAuth } = options;
   const app = new Hono<GateEnv>();
-  app.use("*", async (c, next) => {
+  app.use("*", async function adminAuth(c, next) {
     if (!config.secrets.admin) throw new GateError("not_found");
-    if (!(await isAdmin(c.req.header("authorization"), config.secrets.admin))) throw new GateError("unauthenticated", ADMIN_CHALLENGE);
+    const header = c.req.header("authorization");
+    if (!(await isAdmin(header, config.secrets.admin))) {
+      if (header !== undefined) await failedAuth.record(c, undefined);
+      throw new GateError("unauthenticated", ADMIN_CHALLENGE);
+    }
     await next();
+    c.res.headers.set("Cache-Control", "no-store");
   });
 
   app.post("/sessions", async (c) => {
@@ -64,7 +74,7 @@ export function admin(options: AdminOptions) {
     const identity = identityFrom(body);
     const ttl = ttlOf((body as { ttl?: unknown }).ttl, config.session.absoluteTimeout);
     if ("reason" in identity || ttl === undefined) throw new GateError("bad_request");
-    const { token, session } = await sessions.issueBearer(identity, { ip: c.get("clientIp"), userAgent: c.req.header("user-agent") ?? "" }, ttl);
+    const { token, session } = await sessions.issueBearer(identity, ttl);
     return c.json({ token, sid: session.sid, expires_at: Math.floor(session.expiresAt / 1_000) }, 201);
   });
 

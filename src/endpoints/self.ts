@@ -45,7 +45,7 @@ export function selfService(options: SelfServiceOptions) {
   const app = new Hono<GateEnv>();
 
   /** Cookie-authenticated state changes need the same-origin proof every route gets. */
-  app.on(["POST", "DELETE"], "*", csrfGuard(config.trustedOrigins, log));
+  app.on(["POST", "DELETE"], "*", csrfGuard(config, log));
 
   app.get("/session", (c) => c.json(sessionView(requireSession(c).session)));
 

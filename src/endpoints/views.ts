@@ -22,6 +22,7 @@ export function listedView(session: SessionRecord, currentSid?: string) {
     last_seen_at: seconds(session.lastSeenAt),
     user_agent: session.userAgent,
     ip: session.ip,
+    issued_by: session.issuedBy ?? "login",
     current: session.sid === currentSid,
   };
 }

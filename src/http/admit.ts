@@ -1,14 +1,14 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { Limiter } from "../config/types";
 import { type Logger, outageFields } from "../log";
-import type { LimiterBackend } from "../ratelimit/types";
 import type { Authentication, Credential, SessionManager } from "../session/manager";
 import { type CookieOptions, clearedCookie, sessionCookie } from "../session/cookie";
 import { hashToken, isTokenShaped } from "../session/token";
 import { StoreUnavailableError } from "../store/types";
 import { type GateEnv, waitUntil } from "./context";
-import { presentedCredential } from "./credential";
-import { createLimitCheck } from "./limit";
+import { type Unusable, presentedCredential } from "./credential";
+import type { FailedAuth } from "./failed-auth";
+import type { LimitCheck } from "./limit";
 
 /** Options of {@link admit}. */
 export interface AdmitOptions {
@@ -16,8 +16,9 @@ export interface AdmitOptions {
   cookie: CookieOptions;
   /** The configured limiters by name (`GATE.rate_limits`). */
   limiters: ReadonlyMap<string, Limiter>;
-  /** The backend that counts for them. */
-  limiterBackend: LimiterBackend;
+  /** Checks a limiter for a key, over the configured backend. */
+  limit: LimitCheck;
+  failedAuth: FailedAuth;
   log: Logger;
   now: () => number;
 }
@@ -35,18 +36,18 @@ interface LimiterPlan {
  * 1. what the request presents (a bearer token, the session cookie, or nothing);
  * 2. which limiters apply, split into those checked alongside the look-up and
  *    those keyed by the session (`session`, `user`), which must follow it;
- * 3. refusals already known, from memory, before any round trip;
+ * 3. refusals already known, from memory, before any round trip (a blocked
+ *    client; a token already refused, from an address over `failed_auth`);
  * 4. the look-up and the early limiters, issued in the same tick;
  * 5. the session- and user-keyed limiters;
- * 6. a refused token: logged, its cookie cleared, counted by `failed_auth`.
+ * 6. a refused token: logged, its cookie cleared, counted by `failed_auth`
+ *    (past its limit, 429: a valid session from the same address still passes).
  *
  * A store outage is remembered, not thrown: session routes answer 503
  * (src/http/context.ts `requireSession`), public routes still work.
  */
 export function admit(options: AdmitOptions): MiddlewareHandler<GateEnv> {
-  const { sessions, cookie, limiters, log, now } = options;
-  const failedAuth = limiters.get("failed_auth");
-  const limit = createLimitCheck(options.limiterBackend, log);
+  const { sessions, cookie, limiters, limit, failedAuth, log, now } = options;
 
   /** Phase 2: the default limiter and the route's own; with a credential, the session-keyed ones wait for the session. */
   function plan(c: Context<GateEnv>, credential: Credential | undefined): LimiterPlan {
@@ -56,10 +57,16 @@ export function admit(options: AdmitOptions): MiddlewareHandler<GateEnv> {
     return { early, late: applicable.filter((limiter) => !early.includes(limiter)) };
   }
 
-  /** Phase 3: refusals the backend already knows, so a blocked client costs no round trip. */
-  function refuseKnown(c: Context<GateEnv>, { early }: LimiterPlan, credential: Credential | undefined): void {
-    for (const limiter of early) limit.refuseIfKnown(c, limiter, ipKey(c));
-    if (credential && failedAuth) limit.refuseIfKnown(c, failedAuth, ipKey(c));
+  /** Phase 3: refusals already known, so a blocked client costs no round trip (and no hashing). */
+  function refuseKnown(c: Context<GateEnv>, { early }: LimiterPlan): void {
+    for (const limiter of early) limit.refuseIfKnown(c, limiter, c.get("clientKey"));
+  }
+
+  /** Phase 3, for a token: hashed once, for the look-up; one already refused from an address over `failed_auth` is refused again at once. */
+  async function hashAndRecheck(c: Context<GateEnv>, credential: Credential | undefined): Promise<void> {
+    if (!credential || !isTokenShaped(credential.token)) return;
+    credential.tokenHash = await hashToken(credential.token);
+    failedAuth.refuseRepeat(c, credential.tokenHash);
   }
 
   /**
@@ -67,10 +74,10 @@ export function admit(options: AdmitOptions): MiddlewareHandler<GateEnv> {
    * same tick and pipelined together; both are awaited even when a limiter
    * refuses, so a rotation the look-up made still reaches the client.
    */
-  async function lookUpAndLimit(c: Context<GateEnv>, { early }: LimiterPlan, presented: Credential | "duplicate" | undefined) {
+  async function lookUpAndLimit(c: Context<GateEnv>, { early }: LimiterPlan, presented: Credential | Unusable | undefined) {
     const [limited, checked] = await Promise.allSettled([
-      Promise.all(early.map((limiter) => limit.check(c, limiter, ipKey(c)))),
-      presented === "duplicate" ? ({ status: "invalid", reason: "duplicate_cookie" } as const) : presented && authenticate(c, presented),
+      Promise.all(early.map((limiter) => limit.check(c, limiter, c.get("clientKey")))),
+      presented && "refused" in presented ? ({ status: "invalid", reason: presented.refused } as const) : presented && authenticate(c, presented),
     ]);
     if (checked.status === "rejected") throw checked.reason;
     if (checked.value) c.set("auth", checked.value);
@@ -82,16 +89,17 @@ export function admit(options: AdmitOptions): MiddlewareHandler<GateEnv> {
   async function limitBySession(c: Context<GateEnv>, { late }: LimiterPlan, auth: Authentication | undefined): Promise<void> {
     const session = auth?.status === "valid" ? auth.session : undefined;
     for (const limiter of late) {
-      await limit.check(c, limiter, !session ? ipKey(c) : limiter.key === "session" ? `sid:${session.sid}` : `user:${session.sub}`);
+      await limit.check(c, limiter, !session ? c.get("clientKey") : limiter.key === "session" ? `sid:${session.sid}` : `user:${session.sub}`);
     }
   }
 
   /** Phase 6: a refused token is logged, its cookie cleared (a bearer has none), and counted by `failed_auth`. */
-  async function recordRefusal(c: Context<GateEnv>, auth: Authentication | undefined, credential: Credential | undefined) {
+  async function recordRefusal(c: Context<GateEnv>, auth: Authentication | undefined, presented: Credential | Unusable | undefined) {
     if (auth?.status !== "invalid") return;
-    log("auth.denied", { reason: auth.reason, via: credential?.via ?? "cookie", ip: c.get("clientIp"), request_id: c.get("requestId") });
-    if (credential?.via !== "bearer") c.set("sessionCookie", clearedCookie(cookie));
-    if (failedAuth) await limit.check(c, failedAuth, ipKey(c));
+    const via = presented?.via ?? "cookie";
+    log("auth.denied", { reason: auth.reason, via, ip: c.get("clientIp"), request_id: c.get("requestId") });
+    if (via !== "bearer") c.set("sessionCookie", clearedCookie(cookie));
+    await failedAuth.record(c, presented && "tokenHash" in presented ? presented.tokenHash : undefined);
   }
 
   /** The session check, with the token hashed first so the look-up leaves at once; an outage is remembered. */
@@ -111,16 +119,13 @@ export function admit(options: AdmitOptions): MiddlewareHandler<GateEnv> {
 
   return async function admit(c, next) {
     const presented = presentedCredential(c, cookie.name);
-    const credential = typeof presented === "object" ? presented : undefined;
+    const credential = presented && "token" in presented ? presented : undefined;
     const limiterPlan = plan(c, credential);
-    refuseKnown(c, limiterPlan, credential);
-    if (credential && isTokenShaped(credential.token)) credential.tokenHash = await hashToken(credential.token);
+    refuseKnown(c, limiterPlan);
+    await hashAndRecheck(c, credential);
     const auth = await lookUpAndLimit(c, limiterPlan, presented);
     await limitBySession(c, limiterPlan, auth);
-    await recordRefusal(c, auth, credential);
+    await recordRefusal(c, auth, presented);
     await next();
   };
 }
-
-/** The limiter key of the request's client address. */
-const ipKey = (c: Context<GateEnv>) => `ip:${c.get("clientIp")}`;

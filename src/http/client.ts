@@ -7,6 +7,17 @@ export function clientIp(request: Request): string {
   return request.headers.get("cf-connecting-ip") ?? "unknown";
 }
 
+/**
+ * A CORS preflight (contract §14): OPTIONS with `Access-Control-Request-Method`
+ * and no credentials (browsers never send cookies or Authorization on one).
+ * It asks the origin which cross-origin requests it allows, so it reaches the
+ * origin on session routes without a session, and without identity.
+ */
+export function isPreflight(request: Request): boolean {
+  const { headers } = request;
+  return request.method === "OPTIONS" && headers.has("access-control-request-method") && !headers.has("cookie") && !headers.has("authorization");
+}
+
 /** A navigation gets a redirect to the login page; anything else gets 401 (contract §5). */
 export function isNavigation(request: Request): boolean {
   if (request.headers.get("sec-fetch-mode") === "navigate") return true;

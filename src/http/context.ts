@@ -11,6 +11,8 @@ export interface GateVariables {
   path: string;
   matchPath: string;
   route: RoutePolicy;
+  /** The path is the gate's own by some reading (src/http/prepare.ts): answered by an endpoint or 404, never forwarded. */
+  gatePath: boolean;
   /** The session check, when the request carried a token. */
   auth?: Authentication;
   /** The store could not be reached while checking the token: session routes answer 503, public ones go on. */
@@ -18,7 +20,10 @@ export interface GateVariables {
   /** The Set-Cookie for the session cookie this response must carry (rotation, login, clearing). */
   sessionCookie?: string;
   requestId: string;
+  /** The client's address as Cloudflare's edge sent it (`CF-Connecting-IP`): logs keep it whole. */
   clientIp: string;
+  /** The limiter key of the client's address: canonical, an IPv6 address cut to `ipv6_limit_prefix` (`ip:…`). */
+  clientKey: string;
   /** Time spent waiting for the origin's response headers, in ms (`GATE_DEBUG_TIMING`, metrics). */
   originTime?: number;
 }

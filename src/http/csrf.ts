@@ -21,16 +21,20 @@ export interface CsrfOptions {
 /**
  * Decides whether an unsafe request may pass, whatever its body type (Hono's
  * `csrf` only looks at form content types; a JSON or text/plain POST is as
- * dangerous). Fetch Metadata first: `Sec-Fetch-Site` must be `same-origin` or
- * `none`. Without it, `Origin` must equal the gate's origin or a trusted one,
- * compared exactly as serialised (no suffix or case games). With neither, only
- * a request carrying no cookie at all passes: it cannot ride a session.
- * Returns the reason for a refusal, or `undefined` to let it through.
+ * dangerous, so the gate keeps its own). Fetch Metadata first:
+ * `Sec-Fetch-Site` `same-origin` or `none` passes; `same-site` or
+ * `cross-site` passes only with an `Origin` that is one of
+ * `trusted_origins` (that is how browsers send a trusted origin's request).
+ * Without Fetch Metadata, `Origin` must equal the gate's origin or a trusted
+ * one, compared exactly as serialised (no suffix or case games). With
+ * neither, only a request carrying no cookie at all passes: it cannot ride a
+ * session. Returns the reason for a refusal, or `undefined` to let it through.
  */
 export function csrfVerdict(request: Request, options: CsrfOptions): string | undefined {
   if (SAFE.has(request.method.toUpperCase())) return undefined;
   const site = request.headers.get("sec-fetch-site");
-  if (site !== null) return site === "same-origin" || site === "none" ? undefined : `sec-fetch-site:${site.slice(0, 32)}`;
+  if (site === "same-origin" || site === "none") return undefined;
+  if (site !== null) return options.trustedOrigins.has(request.headers.get("origin") ?? "") ? undefined : `sec-fetch-site:${site.slice(0, 32)}`;
   const origin = request.headers.get("origin");
   if (origin !== null) {
     return origin === options.origin || options.trustedOrigins.has(origin) ? undefined : "origin_mismatch";
@@ -43,14 +47,15 @@ export function csrfVerdict(request: Request, options: CsrfOptions): string | un
  * bearer token; `applies` lets a route switch it off (`csrf = false`).
  */
 export function csrfGuard(
-  trustedOrigins: ReadonlySet<string>,
+  options: { trustedOrigins: ReadonlySet<string>; publicOrigin?: string },
   log: Logger,
   applies: (c: Context<GateEnv>) => boolean = () => true,
 ): MiddlewareHandler<GateEnv> {
+  const { trustedOrigins, publicOrigin } = options;
   return async function csrfGuard(c, next) {
     const auth = c.get("auth");
     if (applies(c) && !(auth?.status === "valid" && auth.via === "bearer")) {
-      const reason = csrfVerdict(c.req.raw, { origin: new URL(c.req.url).origin, trustedOrigins });
+      const reason = csrfVerdict(c.req.raw, { origin: publicOrigin ?? new URL(c.req.url).origin, trustedOrigins });
       if (reason) {
         log("csrf.blocked", { reason, path: c.get("path"), ip: c.get("clientIp"), request_id: c.get("requestId") });
         throw new GateError("csrf");

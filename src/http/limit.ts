@@ -16,6 +16,9 @@ export function rateLimited(verdict: LimitVerdict): GateError {
   });
 }
 
+/** Checking limiters for keys: see {@link createLimitCheck}. */
+export type LimitCheck = ReturnType<typeof createLimitCheck>;
+
 /**
  * Checking one limiter for one key, the way admission needs it: a refusal the
  * backend remembers is answered from memory; otherwise the backend counts the
@@ -36,6 +39,7 @@ export function createLimitCheck(backend: LimiterBackend, log: Logger) {
 
   return {
     refuseIfKnown,
+
 
     /** Counts the request against `limiter` for `key`; throws the 429 when it is over. */
     async check(c: Context<GateEnv>, limiter: Limiter, key: string): Promise<void> {

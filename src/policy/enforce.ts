@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { GateError } from "../errors";
-import { isNavigation } from "../http/client";
+import { isNavigation, isPreflight } from "../http/client";
 import { type GateEnv, requireSession } from "../http/context";
 import type { Logger } from "../log";
 
@@ -12,8 +12,9 @@ export interface EnforcePolicyOptions {
 }
 
 /**
- * Applies the matched route's policy (contract §1, §5): `deny` answers 404,
- * `public` passes (with identity when a session is present), `session`
+ * Applies the matched route's policy (contract §1, §5, §14): `deny` answers 404,
+ * `public` passes (with identity when a session is present), and so does a
+ * CORS preflight on a `session` route (without identity); `session`
  * requires a valid session with one of the route's roles and, with `fresh`, a
  * recent enough login. Navigations are sent to the login page instead of
  * getting a 401; `next` carries the path back after login.
@@ -23,7 +24,7 @@ export function enforcePolicy(options: EnforcePolicyOptions): MiddlewareHandler<
   return async function enforcePolicy(c, next) {
     const route = c.get("route");
     if (route.access === "deny") throw new GateError("not_found");
-    if (route.access === "public") return next();
+    if (route.access === "public" || isPreflight(c.req.raw)) return next();
     const navigation = isNavigation(c.req.raw);
     const signedOut = c.get("auth")?.status !== "valid" && !c.get("storeOutage");
     if (signedOut && navigation) return c.redirect(loginUrl(loginPath, c.get("path"), c.req.url), 302);

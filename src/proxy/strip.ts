@@ -1,18 +1,9 @@
-/** Hop-by-hop headers (RFC 9110 §7.6.1), never forwarded by a proxy. */
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
+import { SPOOFABLE_HEADERS, SPOOFABLE_PREFIXES } from "./spoofable";
 
-/** Client-supplied forwarding headers: the gate sets its own from the connection. */
-const FORWARDING = new Set(["forwarded", "x-real-ip", "x-request-id"]);
+/** Hop-by-hop headers (RFC 9110 §7.6.1), never forwarded by a proxy. */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"]);
+
+const EXACT = new Set(SPOOFABLE_HEADERS);
 
 /**
  * A header name as origins may read it: lower case, and `_` read as `-`
@@ -28,28 +19,29 @@ export function isGateHeader(name: string): boolean {
   return canonicalHeaderName(name).startsWith("x-gate-");
 }
 
+/** True for a header some proxy or framework reads as the original URL, method, address or host (src/proxy/spoofable.ts). */
+export function isSpoofable(canonical: string): boolean {
+  return EXACT.has(canonical) || SPOOFABLE_PREFIXES.some((prefix) => canonical.startsWith(prefix));
+}
+
 /**
  * Removes, in place, every header the client may not pass to the origin
- * (contract §4): `x-gate-*` in any spelling, `Forwarded`, `X-Forwarded-*`,
- * `X-Real-IP`, hop-by-hop headers and every header `Connection` names.
+ * (contract §4, §14): `x-gate-*` in any spelling, the spoofable headers of
+ * src/proxy/spoofable.ts, hop-by-hop headers and every header `Connection`
+ * names. The gate sets its own forwarding headers afterwards, so a name in
+ * `Connection` can only remove what the client sent.
  */
 export function stripInbound(headers: Headers): void {
-  const named = (headers.get("connection") ?? "")
-    .split(",")
-    .map((token) => canonicalHeaderName(token.trim()))
-    .filter(Boolean);
-  const doomed = new Set<string>();
-  headers.forEach((_, name) => {
+  const named = new Set(
+    (headers.get("connection") ?? "")
+      .split(",")
+      .map((token) => canonicalHeaderName(token.trim()))
+      .filter(Boolean),
+  );
+  const doomed: string[] = [];
+  for (const name of headers.keys()) {
     const canonical = canonicalHeaderName(name);
-    if (
-      canonical.startsWith("x-gate-") ||
-      canonical.startsWith("x-forwarded-") ||
-      FORWARDING.has(canonical) ||
-      HOP_BY_HOP.has(canonical) ||
-      named.includes(canonical)
-    ) {
-      doomed.add(name);
-    }
-  });
+    if (isSpoofable(canonical) || HOP_BY_HOP.has(canonical) || named.has(canonical)) doomed.push(name);
+  }
   for (const name of doomed) headers.delete(name);
 }

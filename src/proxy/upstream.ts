@@ -1,7 +1,7 @@
 import type { SessionRecord } from "../store/types";
 import { stripInbound } from "./strip";
 import { withoutSessionCookie } from "../session/cookie";
-import { bearerToken } from "../session/token";
+import { readAuthorization } from "../session/token";
 
 /** What the gate knows about the request it forwards. */
 export interface UpstreamParts {
@@ -39,7 +39,7 @@ export function upstreamRequest(target: string, forward: UpstreamParts): Request
     if (rest) headers.set("cookie", rest);
     else headers.delete("cookie");
   }
-  if (bearerToken(headers.get("authorization"))) headers.delete("authorization");
+  if (readAuthorization(headers.get("authorization")).carriesGateToken) headers.delete("authorization");
   if (session) {
     headers.set("X-Gate-User", session.sub);
     headers.set("X-Gate-Session", session.sid);

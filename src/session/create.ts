@@ -8,6 +8,8 @@ export interface Lifetime {
   ttl: number;
   idleTimeout: number | null;
   rotates: boolean;
+  /** Set for sessions the admin API issues. */
+  issuedBy?: "admin";
 }
 
 /**
@@ -32,6 +34,7 @@ export async function newSession(identity: Identity, client: Client, lifetime: L
     fingerprint: lifetime.rotates ? fingerprintOf(client.userAgent, client.ip) : "",
     userAgent: client.userAgent.slice(0, 256),
     ip: client.ip,
+    ...(lifetime.issuedBy && { issuedBy: lifetime.issuedBy }),
   };
   return { token, session };
 }

@@ -14,6 +14,7 @@ export interface SessionPolicy {
   rotateEvery: number;
   rotationGrace: number;
   binding: BindingMode;
+  maxPerUser: number;
 }
 
 /** Why a session has ended on its own. */
@@ -26,6 +27,7 @@ export type Expiry = "absolute_timeout" | "idle_timeout";
 export type RefusalReason =
   | "malformed"
   | "duplicate_cookie"
+  | "ambiguous_authorization"
   | "corrupt_record"
   | "unknown_token"
   | "revoked"
@@ -89,6 +91,17 @@ export type BindingVerdict = "holds" | "report" | "refuse";
 export function bindingVerdict(session: SessionRecord, seen: () => string, mode: BindingMode): BindingVerdict {
   if (mode === "off" || session.fingerprint === "" || seen() === session.fingerprint) return "holds";
   return mode === "report" ? "report" : "refuse";
+}
+
+/**
+ * The sessions to end so that one more fits under `max_per_user`: the least
+ * recently used first (contract §14). Sessions already ended on their own
+ * do not count.
+ */
+export function evictions(sessions: readonly SessionRecord[], now: number, max: number): SessionRecord[] {
+  const live = sessions.filter((session) => expiryOf(session, now) === undefined);
+  const excess = live.length + 1 - max;
+  return excess > 0 ? [...live].sort((a, b) => a.lastSeenAt - b.lastSeenAt).slice(0, excess) : [];
 }
 
 /** How long a write about this session should be kept: until its absolute end, at least 1 ms. */

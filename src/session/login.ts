@@ -6,8 +6,13 @@ import { utf8 } from "../util/encoding";
 const MAX_LIFETIME_SECONDS = 300;
 const MAX_CLAIMS_BYTES = 2_048;
 const MAX_SUB_LENGTH = 256;
-/** `sub` and roles travel in request headers to the origin: visible ASCII only (no CR/LF, no commas in roles). */
-const HEADER_SAFE = /^[\x20-\x7e]+$/;
+/**
+ * `sub` and roles travel in request headers to the origin: visible ASCII only
+ * (no CR/LF, no commas in roles), beginning and ending with a visible
+ * character, because HTTP trims the rest: `X-Gate-User: alice ` reaches the
+ * origin as `alice`, another user's name, while the assertion says otherwise.
+ */
+const HEADER_SAFE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 const ROLE = /^[\x21-\x2b\x2d-\x7e]+$/;
 
 /** Why a login header was ignored; logged, never shown to the client. */

@@ -8,15 +8,23 @@ export function isTokenShaped(value: string | undefined): value is string {
   return value !== undefined && TOKEN_PATTERN.test(value);
 }
 
+const BEARER = /^Bearer[ \t]+(\S+)$/i;
+
 /**
- * The gate token an `Authorization: Bearer …` header carries, or `undefined`
- * when it carries none (no header, another scheme, or a bearer that is not
- * token-shaped, such as the origin's own JWT). One definition for both sides:
- * what authenticates a request is exactly what is stripped before forwarding.
+ * What an `Authorization` header says about gate tokens: `token` when it is
+ * exactly one `Bearer <gate token>`; `ambiguous` when a gate token is one of
+ * several credentials (comma-combined, or several fields, which Fetch joins
+ * with ", "), which authenticates nobody; nothing for no header, another
+ * scheme, or a bearer that is not token-shaped (the origin's own JWT). One
+ * definition for both sides: a header carrying a gate token anywhere is
+ * never forwarded (`carriesGateToken`).
  */
-export function bearerToken(authorization: string | null | undefined): string | undefined {
-  const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
-  return isTokenShaped(token) ? token : undefined;
+export function readAuthorization(authorization: string | null | undefined): { token?: string; ambiguous?: true; carriesGateToken: boolean } {
+  if (!authorization) return { carriesGateToken: false };
+  const parts = authorization.split(",").map((part) => part.trim());
+  const tokens = parts.map((part) => BEARER.exec(part)?.[1]).filter(isTokenShaped);
+  if (tokens.length === 0) return { carriesGateToken: false };
+  return parts.length === 1 ? { token: tokens[0], carriesGateToken: true } : { ambiguous: true, carriesGateToken: true };
 }
 
 /** A fresh token for a new session. */

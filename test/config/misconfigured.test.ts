@@ -24,7 +24,7 @@ function badEnv() {
 
 const EXPECTED_PROBLEMS = [
   "GATE_SECRET: expected a secret of at least 32 bytes, got a shorter one",
-  "GATE.session.idle_timout: unknown key (expected one of idle_timeout, absolute_timeout, rotate_every, rotation_grace, binding)",
+  "GATE.session.idle_timout: unknown key (expected one of idle_timeout, absolute_timeout, rotate_every, rotation_grace, binding, max_per_user)",
   'GATE.routes[0].path: expected a URLPattern pathname starting with "/" such as "/api/*", got "admin/*"',
 ];
 

@@ -39,13 +39,14 @@ describe("the CSRF matrix (contract §5)", () => {
 
   /**
    * Written from the contract, not the code: Sec-Fetch-Site decides when present
-   * (same-origin and none pass); without it, Origin must be the gate's or a
-   * trusted one; with neither, only a request without cookies passes.
+   * (same-origin and none pass; same-site and cross-site pass only from one of
+   * trusted_origins, as §14 amends §5); without it, Origin must be the gate's
+   * or a trusted one; with neither, only a request without cookies passes.
    */
   const CONTRACT: Record<Site, Record<OriginCase, Verdict>> = {
     //              own  trusted  foreign  null  absent
-    "cross-site": { own: R, trusted: R, foreign: R, null: R, absent: R },
-    "same-site": { own: R, trusted: R, foreign: R, null: R, absent: R },
+    "cross-site": { own: R, trusted: P, foreign: R, null: R, absent: R },
+    "same-site": { own: R, trusted: P, foreign: R, null: R, absent: R },
     "same-origin": { own: P, trusted: P, foreign: P, null: P, absent: P },
     none: { own: P, trusted: P, foreign: P, null: P, absent: P },
     absent: { own: P, trusted: P, foreign: R, null: R, absent: C },

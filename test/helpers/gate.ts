@@ -107,16 +107,19 @@ export async function createTestGate(options: TestGateOptions = {}) {
     assertionKeys,
   });
   const pending: Promise<unknown>[] = [];
+  /** Requests go to the gate's public origin when the test sets one (any other host is misdirected). */
+  const base = typeof options.gate?.public_origin === "string" ? options.gate.public_origin : GATE_URL;
   const ctx = {
     waitUntil: (work: Promise<unknown>) => void pending.push(work),
     passThroughOnException() {},
     props: {},
   } as unknown as ExecutionContext;
 
-  /** Sends a request through the gate, from 203.0.113.7 unless told otherwise. */
+  /** Sends a request through the gate (a path on GATE_URL, or a whole URL), from 203.0.113.7 unless told otherwise. */
   async function request(path: string, init: RequestInit & { headers?: Record<string, string> } = {}): Promise<Response> {
     const headers = { "CF-Connecting-IP": "203.0.113.7", "User-Agent": CHROME_UA, ...init.headers };
-    const response = await app.fetch(new Request(GATE_URL + path, { ...init, headers }), gateEnv, ctx);
+    const url = /^https?:\/\//.test(path) ? path : base + path;
+    const response = await app.fetch(new Request(url, { ...init, headers }), gateEnv, ctx);
     await Promise.all(pending.splice(0));
     return response;
   }

@@ -1,0 +1,148 @@
+import type { GateKeys } from "../derive";
+import type { Logger } from "../log";
+import { CorruptRecordError, type Lookup, type SessionRecord, type SessionStore } from "../store/types";
+import {
+  type RefusalReason,
+  type RevocationReason,
+  type SessionPolicy,
+  bindingVerdict,
+  expiryOf,
+  remainingLife,
+  rotationDue,
+  touchDue,
+  withinGrace,
+} from "./decide";
+import { fingerprintOf } from "./fingerprint";
+import { createRotations } from "./rotation";
+import { hashToken, isTokenShaped, successorOf } from "./token";
+import type { Authentication, Background, Client, Credential, Via } from "./types";
+
+/** Dependencies of {@link createAuthenticator}. */
+export interface AuthenticatorOptions {
+  policy: SessionPolicy;
+  store: SessionStore;
+  keys: GateKeys;
+  now: () => number;
+  log: Logger;
+  /** Ends a session (reuse detected, binding enforced): the manager's own revocation. */
+  revoke(session: SessionRecord, reason: RevocationReason): Promise<void>;
+}
+
+/** A token's standing against its session: current, the previous one in its grace window (with its successor), or not acceptable. */
+type Standing = "current" | "stale_read" | { successor: string } | "token_mismatch" | "reuse_detected";
+
+const refused = (reason: RefusalReason): Authentication => ({ status: "invalid", reason });
+
+/**
+ * Checking a presented token against its session: expiry, generation (grace
+ * and reuse), binding, and the rotation or touch a valid request is due.
+ */
+export function createAuthenticator(options: AuthenticatorOptions) {
+  const { policy, store, keys, now, log, revoke } = options;
+  const rotations = createRotations<SessionRecord | undefined>(now);
+
+  /** Rotates once per isolate however many requests race; `undefined` when the store refused the write (the token stays valid). */
+  function rotate(session: SessionRecord, successor: string): Promise<SessionRecord | undefined> {
+    return rotations.once(`${session.sid}:${session.gen}`, async () => {
+      try {
+        const time = now();
+        const next = { ...session, gen: session.gen + 1, tokenHash: await hashToken(successor), rotatedAt: time, lastSeenAt: time };
+        if (!(await store.rotate(next, remainingLife(session, time)))) return undefined;
+        log("session.rotated", { sid: session.sid, sub: session.sub, gen: next.gen });
+        return next;
+      } catch (error) {
+        log("store.error", { operation: "rotate", sid: session.sid, error: String(error) });
+        return undefined;
+      }
+    });
+  }
+
+  /** The token's standing: the pointer's generation against the session's; only the previous one needs its successor computed. */
+  async function standing(token: string, tokenHash: string, pointerGen: number, session: SessionRecord): Promise<Standing> {
+    if (pointerGen === session.gen) return tokenHash === session.tokenHash ? "current" : "token_mismatch";
+    if (pointerGen > session.gen) return "stale_read";
+    if (pointerGen < session.gen - 1) return "reuse_detected";
+    const successor = await successorOf(token, keys.rotation);
+    if ((await hashToken(successor)) !== session.tokenHash) return "reuse_detected";
+    return withinGrace(session, now(), policy) ? { successor } : "reuse_detected";
+  }
+
+  /** The store's answer for a token hash; a corrupt record is a refusal, an outage propagates. */
+  async function find(tokenHash: string): Promise<Lookup | RefusalReason> {
+    try {
+      return (await store.lookup(tokenHash)) ?? "unknown_token";
+    } catch (error) {
+      if (!(error instanceof CorruptRecordError)) throw error;
+      log("store.corrupt", { error: error.message });
+      return "corrupt_record";
+    }
+  }
+
+  /** The session a look-up found, if it is alive: not revoked, present, not expired. */
+  function liveSession(found: Lookup): SessionRecord | RefusalReason {
+    const { session } = found;
+    if (found.revoked) return "revoked";
+    if (!session || session.sid !== found.token.sid) return "no_session";
+    const ended = expiryOf(session, now());
+    if (ended) log("session.expired", { sid: session.sid, sub: session.sub, reason: ended });
+    return ended ?? session;
+  }
+
+  /** Binding (contract §2): a mismatch is logged; under `enforce` it also ends the session. */
+  async function bindingHolds(session: SessionRecord, client: Client): Promise<boolean> {
+    let seen = "";
+    const verdict = bindingVerdict(session, () => (seen = fingerprintOf(client.userAgent, client.ip)), policy.binding);
+    if (verdict === "holds") return true;
+    log("session.binding_mismatch", { sid: session.sid, sub: session.sub, expected: session.fingerprint, seen, mode: policy.binding });
+    if (verdict === "report") return true;
+    await revoke(session, "binding_mismatch");
+    return false;
+  }
+
+  /**
+   * Checks a presented token. `tokenHash` is computed by the caller, so the
+   * store look-up is issued at once, in the same tick as whatever the caller
+   * sends alongside it (the rate limiter's check: one round trip).
+   */
+  async function authenticate(credential: Credential, client: Client, background: Background): Promise<Authentication> {
+    const { token, tokenHash, via } = credential;
+    if (!isTokenShaped(token) || tokenHash === undefined) return refused("malformed");
+    const found = await find(tokenHash);
+    if (typeof found === "string") return refused(found);
+    const session = liveSession(found);
+    if (typeof session === "string") return refused(session);
+    const state = await standing(token, tokenHash, found.token.gen, session);
+    if (state === "token_mismatch") return refused(state);
+    if (state === "reuse_detected") {
+      log("session.reuse_detected", { sid: session.sid, sub: session.sub, gen: found.token.gen, current: session.gen });
+      await revoke(session, "reuse_detected");
+      return refused(state);
+    }
+    if (!(await bindingHolds(session, client))) return refused("binding_mismatch");
+    if (typeof state === "object") return { status: "valid", session, via, token, setToken: via === "cookie" ? state.successor : undefined };
+    if (state === "stale_read") return { status: "valid", session, via, token };
+    return refresh(session, token, via, background);
+  }
+
+  /**
+   * Rotates a cookie session that is due, or records its use when the stored
+   * `lastSeenAt` is stale enough (after the response). Returns the session as
+   * it now stands, so what the request reports (`idle_expires_at`) is current.
+   */
+  async function refresh(session: SessionRecord, token: string, via: Via, background: Background): Promise<Authentication> {
+    const time = now();
+    if (rotationDue(session, via === "cookie", time, policy)) {
+      const successor = await successorOf(token, keys.rotation);
+      const rotated = await rotate(session, successor);
+      if (rotated) return { status: "valid", session: rotated, via, token, setToken: successor };
+    } else if (touchDue(session, time, policy)) {
+      const touched = { ...session, lastSeenAt: time };
+      const write = store.update(touched, remainingLife(session, time));
+      background(write.catch((error: unknown) => log("store.error", { operation: "touch", sid: session.sid, error: String(error) })));
+      return { status: "valid", session: touched, via, token };
+    }
+    return { status: "valid", session, via, token };
+  }
+
+  return { authenticate };
+}
