@@ -25,6 +25,10 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     // A throwaway redis-server behind an Upstash-compatible REST bridge (test/redis/).
-    globalSetup: ["./test/redis/global-setup.ts"],
+    globalSetup: [
+      "./test/redis/global-setup.ts",
+      // A real Node `ws` WebSocket origin for the proxy tests (test/ws/).
+      "./test/ws/global-setup.ts",
+    ],
   },
 });
