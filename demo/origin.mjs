@@ -25,6 +25,12 @@ const JWKS_URL = `http://127.0.0.1:${GATE_PORT}/_gate/jwks.json`;
 /** `X-Gate-Login` lives 60 s: long enough to reach the gate, short enough to be useless if it leaks. */
 const LOGIN_TTL_SECONDS = 60;
 const MAX_FORM_BYTES = 16 * 1024;
+/**
+ * Origins the demo's JSON API answers CORS for, with credentials: the same
+ * list as the gate's `trusted_origins` (the gate lets their requests through
+ * its CSRF check and forwards their preflights; the origin decides CORS).
+ */
+const CORS_ORIGINS = new Set((process.env.DEMO_CORS_ORIGINS ?? "").split(",").map((origin) => origin.trim()).filter(Boolean));
 const DEFAULT_NEXT = "/dashboard";
 /** The headers the dashboard shows, in this order; any other `x-gate-*` header follows. */
 const SHOWN_HEADERS = [
@@ -271,6 +277,26 @@ function logoutEverywhere(res) {
   res.end();
 }
 
+/** CORS headers for a trusted origin's request, none for anyone else (the browser then refuses to hand over the answer). */
+function corsHeaders(req) {
+  const origin = req.headers.origin;
+  if (!origin || !CORS_ORIGINS.has(origin)) return {};
+  return { "Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true", "Access-Control-Allow-Headers": "content-type", "Access-Control-Allow-Methods": "GET, POST", Vary: "Origin" };
+}
+
+/** `GET|POST /api/whoami`: who the gate says is calling, as JSON, for pages on trusted origins too. */
+function whoami(req, res) {
+  const body = JSON.stringify({ user: req.headers["x-gate-user"] ?? null, method: req.method });
+  res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-store", ...corsHeaders(req) });
+  res.end(body);
+}
+
+/** The answer to a CORS preflight (the gate forwards it without a session). */
+function preflight(req, res) {
+  res.writeHead(204, { "Cache-Control": "no-store", ...corsHeaders(req) });
+  res.end();
+}
+
 function notFound(req) {
   return page("Not found", `<div class="card"><h1>Not found</h1><p>Nothing at <code>${escapeHtml(req.url)}</code>. <a href="/">Home</a></p></div>`, req.headers["x-gate-user"]);
 }
@@ -286,6 +312,7 @@ async function handle(req, res, secret) {
     "/dashboard": { GET: async () => send(res, 200, dashboard(req, await assertionStatus(req))) },
     "/admin": { GET: () => send(res, 200, adminPage(req)) },
     "/logout-everywhere": { GET: () => send(res, 200, logoutEverywherePage(req)), POST: () => logoutEverywhere(res) },
+    "/api/whoami": { GET: () => whoami(req, res), POST: () => whoami(req, res), OPTIONS: () => preflight(req, res) },
   };
   const route = routes[path];
   if (!route) return send(res, 404, notFound(req));

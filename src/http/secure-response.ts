@@ -33,6 +33,9 @@ export function secureResponse(options: SecureResponseOptions): MiddlewareHandle
       // A blank value is no policy at all: it does not count as the origin's own.
       if (!rule.originWins || !headers.get(name)?.trim()) headers.set(name, rule.value);
     }
+    // Every gate response names its request (contract §15), so a user can quote it and an operator find it.
+    const id = c.get("requestId");
+    if (id) headers.set("X-Request-Id", id);
     const cookie = c.get("sessionCookie");
     if (cookie) headers.append("Set-Cookie", cookie);
     const authenticated = c.get("auth")?.status === "valid";

@@ -53,9 +53,10 @@ export async function freePort() {
  * raised and `main` made absolute, written into a fresh directory. wrangler reads
  * the `.dev.vars` beside it (start.mjs creates it) and keeps local KV under it.
  */
-function writeTestConfig(dir, session) {
+function writeTestConfig(dir, session, gate) {
   const config = parse(readFileSync(join(ROOT, "wrangler.toml"), "utf8"));
   config.main = join(ROOT, config.main);
+  config.vars.GATE = { ...config.vars.GATE, ...gate };
   config.vars.GATE.session = { ...config.vars.GATE.session, ...session };
   for (const limiter of Object.values(config.vars.GATE.rate_limits ?? {})) limiter.limit *= LIMIT_FACTOR;
   for (const binding of config.ratelimits ?? []) binding.simple.limit *= LIMIT_FACTOR;
@@ -66,21 +67,22 @@ function writeTestConfig(dir, session) {
 
 /**
  * Starts `node scripts/start.mjs` (gate + demo origin) on free ports with a test
- * config, in its own process group, and waits for `/_gate/health`. Returns the
- * gate's URL, the admin token, what the processes printed, and `stop()`.
+ * config (`gate` replaces keys of GATE, `session` of GATE.session; `env` goes to
+ * both processes), in its own process group, and waits for `/_gate/health`.
+ * Returns the gate's URL, the admin token, what the processes printed, and `stop()`.
  */
-export async function startGate({ session = {} } = {}) {
+export async function startGate({ session = {}, gate: policy = {}, env = {} } = {}) {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`no Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
   }
   const dir = mkdtempSync(join(tmpdir(), "gatehouse-browser-"));
-  const config = writeTestConfig(dir, session);
+  const config = writeTestConfig(dir, session, policy);
   const [gatePort, demoPort] = [await freePort(), await freePort()];
   const child = spawn(process.execPath, [join(ROOT, "scripts", "start.mjs")], {
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, GATE_CONFIG: config, GATE_PORT: String(gatePort), DEMO_PORT: String(demoPort), NO_COLOR: "1" },
+    env: { ...process.env, ...env, GATE_CONFIG: config, GATE_PORT: String(gatePort), DEMO_PORT: String(demoPort), NO_COLOR: "1" },
   });
   const lines = [];
   for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => lines.push(line));
@@ -210,12 +212,12 @@ export async function dashboardUser(page) {
  * `http://localhost:<port>` it is another origin on the same site as the gate;
  * as `http://127.0.0.1:<port>` it is another site.
  */
-export async function startSite(html) {
+export async function startSite(html, port = 0) {
   const server = createServer((request, response) => {
     response.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" });
     response.end(html(request));
   });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
   return {
     port: server.address().port,
     close: () => new Promise((resolve) => server.close(resolve)),
