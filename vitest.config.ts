@@ -1,4 +1,5 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import path from "node:path";
 import { defineConfig } from "vitest/config";
 
 /** Development-only secrets for the tests; real ones come from `wrangler secret put`. */
@@ -9,6 +10,8 @@ export const TEST_SECRETS = {
 };
 
 export default defineConfig({
+  // Tests and examples import the package by its name, as a user's Worker does.
+  resolve: { alias: [{ find: /^gatehouse-edge$/, replacement: path.resolve("src/index.ts") }] },
   plugins: [
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },

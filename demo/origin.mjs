@@ -5,12 +5,12 @@
 // request headers.
 //
 // DEMO ONLY: any non-empty password is accepted. The dashboard shows how an
-// origin verifies X-Gate-Assertion with `gatehouse/origin` (the package's
+// origin verifies X-Gate-Assertion with `gatehouse-edge/origin` (the package's
 // origin helper); a real origin should refuse a request whose assertion fails,
 // or be reachable only through the gate.
 import { createServer } from "node:http";
 import { pathToFileURL } from "node:url";
-import { signLogin, verifyAssertion } from "gatehouse/origin";
+import { signLogin, verifyAssertion } from "gatehouse-edge/origin";
 import { DEV_VARS_PATH, readDevVars } from "../scripts/dev-vars.mjs";
 
 const PORT = Number(process.env.DEMO_PORT ?? 8788);

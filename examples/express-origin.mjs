@@ -11,7 +11,7 @@
 //
 // DEMO ONLY: the password check accepts anything non-empty.
 import express from "express";
-import { signLogin, verifyAssertion } from "gatehouse/origin";
+import { signLogin, verifyAssertion } from "gatehouse-edge/origin";
 
 const GATE_URL = process.env.GATE_URL ?? "http://localhost:8787";
 const ORIGIN_AUDIENCE = process.env.ORIGIN_AUDIENCE ?? "http://localhost:8788";

@@ -10,7 +10,7 @@
 //
 // DEMO ONLY: the password check accepts anything non-empty.
 import { Hono } from "hono";
-import { signLogin, verifyAssertion } from "gatehouse/origin";
+import { signLogin, verifyAssertion } from "gatehouse-edge/origin";
 
 /**
  * The origin app. `gateUrl` is the gate's public URL (the assertion's `iss`,

@@ -1,5 +1,5 @@
 /**
- * gatehouse/origin: signing `X-Gate-Login` and verifying `X-Gate-Assertion`
+ * gatehouse-edge/origin: signing `X-Gate-Login` and verifying `X-Gate-Assertion`
  * in an origin behind Gatehouse (Node ≥ 20 or Workers). See docs/assertion.md.
  */
 

@@ -1,4 +1,4 @@
-// gatehouse/origin: what an origin behind Gatehouse needs, for Node (≥ 20) and
+// gatehouse-edge/origin: what an origin behind Gatehouse needs, for Node (≥ 20) and
 // Workers alike, as plain ESM over jose (no build step).
 //
 // - signLogin(secret, identity, options?) → the `X-Gate-Login` JWT that makes the

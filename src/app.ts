@@ -9,7 +9,7 @@ import { type Logger, outageFields } from "./log";
 import type { LimiterBackend } from "./ratelimit/types";
 import { type SessionStore, StoreUnavailableError } from "./store/types";
 import { createSessionManager } from "./session/manager";
-import { createTransitions } from "./session/transitions";
+import { type Transitions, createTransitions } from "./session/transitions";
 import { secureResponse } from "./http/secure-response";
 import { debugTiming } from "./http/timing";
 import { prepare, routingPath } from "./http/prepare";
@@ -38,7 +38,15 @@ export interface GateDeps {
   log: Logger;
   /** The assertion signing keys, shared with the cron that rotates them. */
   assertionKeys: AssertionKeys;
+  /**
+   * The last step, after the route policy: the proxy to the origin by default;
+   * the application's own handlers in middleware mode (src/middleware.ts).
+   */
+  terminal?: Terminal;
 }
+
+/** The step a request that passed every check goes to; it may log the user in or out with `transitions`. */
+export type Terminal = (c: Context<GateEnv>, tools: { transitions: Transitions; config: Config }) => Promise<Response>;
 
 /**
  * What the log learns of an error the pipeline threw: refusals were logged
@@ -58,7 +66,8 @@ function report(error: Error, c: Context<GateEnv>, log: Logger): void {
  * The pipeline, wiring only. Every request goes, in order, through:
  * security headers (outermost, so errors are decorated too) → method and path
  * checks → rate limits and session (one store round trip) → the gate's own
- * endpoints, or → CSRF → route policy → proxy.
+ * endpoints, or → CSRF → route policy → proxy (or, in middleware mode, the
+ * application's handlers).
  */
 export function createApp(deps: GateDeps) {
   const { config, store, now, log, assertionKeys } = deps;
@@ -92,6 +101,7 @@ export function createApp(deps: GateDeps) {
   });
   app.all("*", csrfGuard(config, log, (c) => c.get("route").csrf));
   app.all("*", enforcePolicy({ loginPath: config.loginPath, now, log }));
-  app.all("*", forward({ config, transitions, log, now, signAssertion }));
+  const terminal = deps.terminal ?? forward({ config, transitions, log, now, signAssertion });
+  app.all("*", (c) => terminal(c, { transitions, config }));
   return app;
 }

@@ -22,8 +22,11 @@ export type LogEvent =
 /** Writes one event. Never pass a raw token: sids and hashes only. */
 export type Logger = (event: LogEvent, fields?: Record<string, unknown>) => void;
 
+/** Where log lines go: one JSON object per line. */
+export type LogSink = (line: string) => void;
+
 /** A logger that writes one JSON object per line, with `event` and `time`. */
-export function createLogger(write: (line: string) => void = (line) => console.log(line), now: () => number = Date.now): Logger {
+export function createLogger(write: LogSink = (line) => console.log(line), now: () => number = Date.now): Logger {
   return (event, fields = {}) => write(JSON.stringify({ time: new Date(now()).toISOString(), event, ...fields }));
 }
 

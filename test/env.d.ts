@@ -5,6 +5,8 @@ declare global {
     /** The bindings tests get from `cloudflare:test`: wrangler.toml plus vitest.config.ts's test secrets. */
     interface Env extends GateBindings {
       SESSIONS: KVNamespace;
+      /** The Durable Objects of `SESSION_STORE = "durable"` (wrangler.toml). */
+      SESSION_OBJECTS: DurableObjectNamespace<import("../src/store/durable-object").GatehouseSessions>;
       GATE_SECRET: string;
       GATE_ORIGIN_SECRET: string;
       GATE_ADMIN_TOKEN: string;

@@ -19,6 +19,9 @@ import {
 /** The outcome of validating an environment: a whole config, or every problem found. */
 export type ParsedConfig = { ok: true; config: Config } | { ok: false; problems: string[] };
 
+/** How the gate runs: in front of an origin (which it needs), or as middleware in front of the Worker's own handlers. */
+export type ParseMode = "proxy" | "middleware";
+
 const GATE_KEYS = [
   "login_path",
   "public_origin",
@@ -40,14 +43,14 @@ const MIN_SECRET_BYTES = 32;
  * defaulted silently when it was written wrongly: every problem is collected
  * and returned together, so a misconfigured gate can refuse all traffic.
  */
-export function parseConfig(env: Env): ParsedConfig {
+export function parseConfig(env: Env, options: { mode?: ParseMode } = {}): ParsedConfig {
   const problems = createProblems();
   const gate = readGate(problems, env.GATE);
-  const storeKind = readChoice(problems, "SESSION_STORE", env.SESSION_STORE || undefined, ["kv", "redis"], "kv");
+  const storeKind = readChoice(problems, "SESSION_STORE", env.SESSION_STORE || undefined, ["kv", "redis", "durable"], "kv");
   const limiters = parseLimiters(problems, gate.rate_limits, storeKind, env);
   const cookie = readTable(problems, "GATE.cookie", gate.cookie, ["name", "same_site"]);
   const config: Config = {
-    origin: readOrigin(problems, env),
+    origin: options.mode === "middleware" ? {} : readOrigin(problems, env),
     secrets: {
       // A required secret that is missing is a problem: no config is returned with "" in it.
       gate: readSecret(problems, "GATE_SECRET", env.GATE_SECRET, true) ?? "",
@@ -101,6 +104,12 @@ function readStore(problems: Problems, env: Env, kind: StoreConfig["kind"]): Sto
     if (!isKv(env.SESSIONS)) problems.add("SESSIONS", 'expected a KV namespace binding named SESSIONS (SESSION_STORE is "kv")');
     return { kind, namespace: env.SESSIONS as KVNamespace };
   }
+  if (kind === "durable") {
+    if (!isObjectNamespace(env.SESSION_OBJECTS)) {
+      problems.add("SESSION_OBJECTS", 'expected a Durable Object namespace binding of class GatehouseSessions (SESSION_STORE is "durable")');
+    }
+    return { kind, namespace: env.SESSION_OBJECTS as DurableObjectNamespace };
+  }
   const url = parseHttpUrl(env.UPSTASH_REDIS_REST_URL);
   if (!url) problems.add("UPSTASH_REDIS_REST_URL", `expected the https URL of the Upstash database, got ${show(env.UPSTASH_REDIS_REST_URL)}`);
   if (!env.UPSTASH_REDIS_REST_TOKEN) problems.add("UPSTASH_REDIS_REST_TOKEN", "expected the Upstash REST token (a secret)");
@@ -110,6 +119,8 @@ function readStore(problems: Problems, env: Env, kind: StoreConfig["kind"]): Sto
 function isKv(value: unknown): value is KVNamespace {
   return isTable(value) && typeof value.get === "function" && typeof value.put === "function";
 }
+
+const isObjectNamespace = (value: unknown) => isTable(value) && typeof value.idFromName === "function" && typeof value.get === "function";
 
 function parseHttpUrl(value: unknown): URL | undefined {
   if (typeof value !== "string" || !URL.canParse(value)) return undefined;

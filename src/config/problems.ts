@@ -47,9 +47,37 @@ export function readTable(
     return {};
   }
   for (const name of Object.keys(value)) {
-    if (!allowed.includes(name)) problems.add(`${key}.${name}`, `unknown key (expected one of ${allowed.join(", ")})`);
+    if (allowed.includes(name)) continue;
+    const near = closest(name, allowed);
+    problems.add(`${key}.${name}`, `unknown key${near ? `: did you mean "${near}"?` : ""} (expected one of ${allowed.join(", ")})`);
   }
   return value;
+}
+
+/**
+ * The allowed key a misspelt one most likely meant: within two edits, or one
+ * in every four letters for longer names. Hand-written: a dozen lines of
+ * Levenshtein distance do not justify a dependency in every Worker.
+ */
+export function closest(name: string, allowed: readonly string[]): string | undefined {
+  const limit = Math.max(2, Math.floor(name.length / 4));
+  let best: { key: string; distance: number } | undefined;
+  for (const key of allowed) {
+    const distance = editDistance(name.toLowerCase(), key.toLowerCase());
+    if (distance <= limit && (!best || distance < best.distance)) best = { key, distance };
+  }
+  return best?.key;
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 8) return Number.POSITIVE_INFINITY;
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length];
 }
 
 /** Reads an optional string that must be one of `choices`. */

@@ -40,7 +40,8 @@ export interface Limiter {
 /** Where sessions live (`SESSION_STORE`), with what reaches it. */
 export type StoreConfig =
   | { kind: "kv"; namespace: KVNamespace }
-  | { kind: "redis"; url: string; token: string };
+  | { kind: "redis"; url: string; token: string }
+  | { kind: "durable"; namespace: DurableObjectNamespace };
 
 /** A security header's setting: the value to send, and whether the origin's own value wins. */
 export interface HeaderRule {

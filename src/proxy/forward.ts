@@ -60,7 +60,7 @@ export function forward(options: ForwardOptions) {
     }
   }
 
-  return async function forward(c: Context<GateEnv>): Promise<Response> {
+  return async function forward(c: Context<GateEnv>, _tools?: unknown): Promise<Response> {
     const auth = c.get("auth");
     const incoming = new URL(c.req.url);
     const valid = auth?.status === "valid" ? auth.session : undefined;

@@ -41,8 +41,8 @@ export function watchSession(options: SessionWatchOptions, traffic: WebSocketAct
   let checking = false;
   const stop = () => {
     stopped = true;
-    clearTimeout(deadline);
-    clearInterval(interval);
+    if (deadline !== undefined) clearTimeout(deadline);
+    if (interval !== undefined) clearInterval(interval);
   };
   const finish = (why: SessionEnd) => {
     if (stopped) return;

@@ -1,14 +1,10 @@
-import { Redis } from "@upstash/redis/cloudflare";
 import type { Config } from "../config/types";
 import type { LimiterBackend } from "../ratelimit/types";
 import type { SessionStore } from "./types";
 import { createKvStore } from "./kv";
-import { createRedisStore } from "./redis";
-import { createUpstashLimiters } from "../ratelimit/upstash";
 import { createBindingLimiters } from "../ratelimit/binding";
-
-/** How long one request to Upstash may take before the store counts as unreachable. */
-export const REDIS_TIMEOUT_MS = 2_000;
+import { createDurableStore } from "./durable";
+import { createDurableLimiters } from "../ratelimit/durable";
 
 /** The session store and the rate limiting backend of one gate. */
 export interface Backends {
@@ -18,24 +14,14 @@ export interface Backends {
 
 /**
  * The session store and the rate limiting backend for the configured store:
- * KV with Workers Rate Limiting bindings, or one Upstash Redis client shared
- * by the store and @upstash/ratelimit, auto-pipelined so that they share round trips.
+ * KV with Workers Rate Limiting bindings, Durable Objects for both, or Upstash
+ * Redis (src/store/select-redis.ts, loaded only in that mode).
  */
-export function selectBackends(config: Config): Backends {
+export async function selectBackends(config: Config): Promise<Backends> {
   const { store } = config;
   if (store.kind === "kv") return { store: createKvStore(store.namespace), limits: createBindingLimiters() };
-  const redis = new Redis({
-    url: store.url,
-    token: store.token,
-    enableAutoPipelining: true,
-    // Values are parsed and checked by the store itself (store/record.ts), never trusted as JSON.
-    automaticDeserialization: false,
-    enableTelemetry: false,
-    // An outage answers 503 quickly instead of hanging the request in retries.
-    retry: { retries: 1, backoff: () => 50 },
-    // A function, not a signal: the client then rejects on timeout (a bare signal makes
-    // it invent a 200 "Aborted" answer), and each request gets a fresh timer.
-    signal: () => AbortSignal.timeout(REDIS_TIMEOUT_MS),
-  });
-  return { store: createRedisStore(redis), limits: createUpstashLimiters(redis, config.rateLimits.values()) };
+  // Durable Objects: the store and exact global limiters, over the one namespace (store/durable.ts).
+  if (store.kind === "durable") return { store: createDurableStore(store.namespace), limits: createDurableLimiters(store.namespace) };
+  const { redisBackends } = await import("./select-redis");
+  return redisBackends(store, config);
 }

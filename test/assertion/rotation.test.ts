@@ -158,7 +158,7 @@ describe("the Worker's scheduled handler", () => {
     const workerEnv = { ...env };
     await env.SESSIONS.delete(KEY.keyset);
     const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
-    await worker.scheduled(createScheduledController({ cron: "0 * * * *" }), workerEnv);
+    await worker.scheduled(createScheduledController({ cron: "0 * * * *" }), workerEnv, ctx);
     const first = JSON.parse((await env.SESSIONS.get(KEY.keyset))!) as { keys: Array<{ activatesAt: number }> };
     expect(first.keys.map((k) => k.activatesAt)).toEqual([0, expect.any(Number)]);
     const response = await worker.fetch(new Request("https://gate.example/_gate/jwks.json"), workerEnv, ctx);

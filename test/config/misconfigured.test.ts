@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
-import worker, { buildGate } from "../../src/index";
+import worker from "../../src/index";
+import { buildGate } from "../../src/gate";
 import { parseConfig } from "../../src/config/parse";
 import type { Env } from "../../src/config/env";
 import { DEFAULT_SECURITY_HEADERS } from "../../src/config/headers";
@@ -24,7 +25,7 @@ function badEnv() {
 
 const EXPECTED_PROBLEMS = [
   "GATE_SECRET: expected a secret of at least 32 bytes, got a shorter one",
-  "GATE.session.idle_timout: unknown key (expected one of idle_timeout, absolute_timeout, rotate_every, rotation_grace, binding, max_per_user)",
+  `GATE.session.idle_timout: unknown key: did you mean "idle_timeout"? (expected one of idle_timeout, absolute_timeout, rotate_every, rotation_grace, binding, max_per_user)`,
   'GATE.routes[0].path: expected a URLPattern pathname starting with "/" such as "/api/*", got "admin/*"',
 ];
 
@@ -55,16 +56,16 @@ describe("a gate with an invalid configuration", () => {
   });
 
   it("logs one config.invalid line per problem when built", async () => {
-    await buildGate(badEnv().gateEnv, () => T0);
+    await buildGate(badEnv().gateEnv, { now: () => T0 });
     expect(loggedLines(log)).toEqual(EXPECTED_PROBLEMS.map((problem) => ({ time: "2026-01-01T00:00:00.000Z", event: "config.invalid", problem })));
   });
 
   describe("answers 500 misconfigured with the default security headers, and forwards nothing", () => {
     it.each(REQUESTS)("%s", async (_name, request) => {
       const { origin, gateEnv } = badEnv();
-      const gate = await buildGate(gateEnv, () => T0);
+      const gate = await buildGate(gateEnv, { now: () => T0 });
       log.mockClear();
-      const response = await gate(request(), gateEnv, ctx);
+      const response = await gate.app.fetch(request(), gateEnv, ctx);
       expect(response.status).toBe(500);
       expect(await response.json()).toEqual({ error: "misconfigured" });
       for (const [name, value] of Object.entries(DEFAULT_SECURITY_HEADERS)) expect(response.headers.get(name)).toBe(value);
@@ -77,7 +78,7 @@ describe("a gate with an invalid configuration", () => {
   it("logs its problems once per environment through the Worker entry, not once per request", async () => {
     const { origin, gateEnv } = badEnv();
     for (const [, request] of REQUESTS) {
-      const response = await worker.fetch(request(), gateEnv, ctx);
+      const response = await worker.fetch(request() as Request<unknown, IncomingRequestCfProperties>, gateEnv, ctx);
       expect(response.status).toBe(500);
     }
     expect(loggedLines(log).map((line) => [line.event, line.problem])).toEqual(EXPECTED_PROBLEMS.map((problem) => ["config.invalid", problem]));
@@ -86,11 +87,11 @@ describe("a gate with an invalid configuration", () => {
 
   it("refuses everything when only one secret is missing", async () => {
     const { origin, gateEnv } = badEnv();
-    const gate = await buildGate({ ...gateEnv, GATE_SECRET: env.GATE_SECRET as string, GATE: undefined, GATE_ORIGIN_SECRET: undefined }, () => T0);
+    const gate = await buildGate({ ...gateEnv, GATE_SECRET: env.GATE_SECRET as string, GATE: undefined, GATE_ORIGIN_SECRET: undefined }, { now: () => T0 });
     expect(loggedLines(log).map((line) => line.problem)).toEqual([
       "GATE_ORIGIN_SECRET: expected a secret of at least 32 bytes (wrangler secret put GATE_ORIGIN_SECRET, or .dev.vars)",
     ]);
-    const response = await gate(new Request("https://gate.example/public"), gateEnv, ctx);
+    const response = await gate.app.fetch(new Request("https://gate.example/public"), gateEnv, ctx);
     expect(response.status).toBe(500);
     expect(await response.json()).toEqual({ error: "misconfigured" });
     expect(origin.received).toHaveLength(0);

@@ -63,8 +63,8 @@ const BAD_CONFIGS: Case[] = [
   ["ORIGIN_URL with a query", { ORIGIN_URL: "https://origin.example/app?x=1" }, ['ORIGIN_URL: expected an http(s) URL without query or fragment (or a service binding named ORIGIN), got "https://origin.example/app?x=1"']],
   ["ORIGIN_URL with a fragment", { ORIGIN_URL: "https://origin.example/#top" }, ['ORIGIN_URL: expected an http(s) URL without query or fragment (or a service binding named ORIGIN), got "https://origin.example/#top"']],
   // Store
-  ["SESSION_STORE bogus", { SESSION_STORE: "memcached" }, ['SESSION_STORE: expected one of "kv", "redis", got "memcached"']],
-  ["SESSION_STORE in the wrong case", { SESSION_STORE: "KV" }, ['SESSION_STORE: expected one of "kv", "redis", got "KV"']],
+  ["SESSION_STORE bogus", { SESSION_STORE: "memcached" }, ['SESSION_STORE: expected one of "kv", "redis", "durable", got "memcached"']],
+  ["SESSION_STORE in the wrong case", { SESSION_STORE: "KV" }, ['SESSION_STORE: expected one of "kv", "redis", "durable", got "KV"']],
   [
     "redis without the Upstash variables",
     { SESSION_STORE: "redis" },
@@ -85,19 +85,19 @@ const BAD_CONFIGS: Case[] = [
 
 const BAD_GATES: Array<[name: string, gate: unknown, problems: string[]]> = [
   // Unknown keys, at every level
-  ["an unknown top-level key", { logn_path: "/in" }, [`GATE.logn_path: unknown key (expected one of ${GATE_KEYS})`]],
-  ["an unknown cookie key", { cookie: { nme: "sid" } }, ["GATE.cookie.nme: unknown key (expected one of name, same_site)"]],
+  ["an unknown top-level key", { logn_path: "/in" }, [`GATE.logn_path: unknown key: did you mean "login_path"? (expected one of ${GATE_KEYS})`]],
+  ["an unknown cookie key", { cookie: { nme: "sid" } }, [`GATE.cookie.nme: unknown key: did you mean "name"? (expected one of name, same_site)`]],
   [
     "a misspelt session key",
     { session: { idle_timout: "10m" } },
-    ["GATE.session.idle_timout: unknown key (expected one of idle_timeout, absolute_timeout, rotate_every, rotation_grace, binding, max_per_user)"],
+    [`GATE.session.idle_timout: unknown key: did you mean "idle_timeout"? (expected one of idle_timeout, absolute_timeout, rotate_every, rotation_grace, binding, max_per_user)`],
   ],
   [
     "an unknown limiter key",
     { rate_limits: { default: { limit: 5, period: "1m", key: "ip", burst: 10 } } },
     ["GATE.rate_limits.default.burst: unknown key (expected one of limit, period, key, on_failure)"],
   ],
-  ["an unknown route key", withRoute({ path: "/x", acess: "public" }), [`GATE.routes[0].acess: unknown key (expected one of ${ROUTE_KEYS})`]],
+  ["an unknown route key", withRoute({ path: "/x", acess: "public" }), [`GATE.routes[0].acess: unknown key: did you mean "access"? (expected one of ${ROUTE_KEYS})`]],
   [
     "an unknown security header key",
     { security_headers: { "X-Frame-Options": { value: "DENY", origin_win: false } } },
@@ -207,7 +207,7 @@ describe("parseConfig", () => {
       'ORIGIN_URL: expected an http(s) URL without query or fragment (or a service binding named ORIGIN), got "ftp://origin.example"',
       "GATE_SECRET: expected a secret of at least 32 bytes, got a shorter one",
       'GATE.cookie.same_site: expected one of "Lax", "Strict", got "None"',
-      "GATE.session.idle_timout: unknown key (expected one of idle_timeout, absolute_timeout, rotate_every, rotation_grace, binding, max_per_user)",
+      `GATE.session.idle_timout: unknown key: did you mean "idle_timeout"? (expected one of idle_timeout, absolute_timeout, rotate_every, rotation_grace, binding, max_per_user)`,
       'GATE.routes[0].access: expected one of "public", "session", "deny", got "private"',
     ]);
   });

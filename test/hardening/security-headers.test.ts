@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { TEST_POLICY, cookie, createTestGate } from "../helpers/gate";
 import { createRecordingOrigin } from "../helpers/origin";
-import { buildGate } from "../../src/index";
+import { buildGate } from "../../src/gate";
 import type { Env } from "../../src/config/env";
 import { createKvStore } from "../../src/store/kv";
 import { StoreUnavailableError, type SessionStore } from "../../src/store/types";
@@ -38,8 +38,8 @@ function failingStore(error: Error): SessionStore {
 async function entryGate(gate: Record<string, unknown> | undefined) {
   const origin = createRecordingOrigin();
   const gateEnv = { ...env, ORIGIN: origin as unknown as Fetcher, GATE: gate } as Env;
-  const handler = await buildGate(gateEnv, () => Date.UTC(2026, 0, 1));
-  return { origin, send: (request: Request) => Promise.resolve(handler(request, gateEnv, ctx)) };
+  const built = await buildGate(gateEnv, { now: () => Date.UTC(2026, 0, 1) });
+  return { origin, send: (request: Request) => Promise.resolve(built.app.fetch(request, gateEnv, ctx)) };
 }
 
 /** A request whose method reads as `method`: `new Request()` throws for TRACK and CONNECT in workerd. */

@@ -12,6 +12,8 @@ import type { SessionStore } from "../../src/store/types";
 import type { LimiterBackend } from "../../src/ratelimit/types";
 import { createBindingLimiters } from "../../src/ratelimit/binding";
 import { createMemoryLimiters } from "../../src/ratelimit/memory";
+import { createDurableStore } from "../../src/store/durable";
+import { createDurableLimiters } from "../../src/ratelimit/durable";
 import type { LogEvent } from "../../src/log";
 import { createRecordingOrigin } from "./origin";
 import { createAssertionKeys } from "../../src/assertion/signing-keys";
@@ -46,9 +48,11 @@ export interface TestGateOptions {
   /**
    * The backend: real miniflare KV (default), Redis through the Upstash REST
    * bridge (built by `selectBackends`, exactly as in production), the in-memory
-   * store, or a store the test wraps.
+   * store, Durable Objects over `env.SESSION_OBJECTS` (a store and limiters of
+   * this gate's own, so each gate is an isolate; windows on the test clock), or
+   * a store the test wraps.
    */
-  store?: "kv" | "redis" | "memory" | SessionStore;
+  store?: "kv" | "redis" | "memory" | "durable" | SessionStore;
   /** With `store: "redis"`: use the bridge whose Redis outage tests may stop. */
   redisOutagePair?: boolean;
   /** The rate limiting backend; default: the Workers Rate Limiting bindings for KV, memory otherwise. */
@@ -84,11 +88,16 @@ export async function createTestGate(options: TestGateOptions = {}) {
     ORIGIN: origin as unknown as Fetcher,
     GATE: { ...TEST_POLICY, ...options.gate },
     ...(redis && { SESSION_STORE: "redis", UPSTASH_REDIS_REST_URL: redis.url, UPSTASH_REDIS_REST_TOKEN: redis.token }),
+    ...(options.store === "durable" && { SESSION_STORE: "durable" }),
     ...options.env,
   };
   const parsed = parseConfig(gateEnv);
   if (!parsed.ok) throw new Error(`test config is invalid:\n${parsed.problems.join("\n")}`);
-  const backends = redis ? selectBackends(parsed.config) : undefined;
+  const durable = options.store === "durable" && {
+    store: createDurableStore(env.SESSION_OBJECTS),
+    limits: createDurableLimiters(env.SESSION_OBJECTS, now),
+  };
+  const backends = redis ? await selectBackends(parsed.config) : durable || undefined;
   const store =
     backends?.store ??
     (options.store === "memory" ? createMemoryStore({ now }) : typeof options.store === "object" ? options.store : createKvStore(env.SESSIONS));

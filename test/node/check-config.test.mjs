@@ -120,7 +120,7 @@ describe("npm run check-config", { concurrency: 2 }, () => {
       "vars.GATE_ADMIN_TOKEN: is a secret; wrangler.toml is committed with the code",
       'ratelimits[0].simple: RATE_LIMIT_LOGIN allows 5 per 60s, but GATE.rate_limits.login says 10 per "1m"',
       "GATE_ORIGIN_SECRET: expected a secret of at least 32 bytes (wrangler secret put GATE_ORIGIN_SECRET, or .dev.vars)",
-      "GATE.session.idle_timout: unknown key (expected one of idle_timeout, absolute_timeout,",
+      'GATE.session.idle_timout: unknown key: did you mean "idle_timeout"? (expected one of idle_timeout, absolute_timeout,',
       'GATE.session.idle_timeout: expected a duration such as "30s", "15m", "12h" or "7d", got "30 minutes"',
       'GATE.routes[1].path: expected a URLPattern pathname starting with "/" such as "/api/*", got "admin/*"',
       'GATE.routes[2].path: is not a valid URLPattern pathname: "/files/(unclosed"',
