@@ -14,6 +14,7 @@ export { createGate, type GateOptions } from "./gate";
 export { gatehouse, login, logout, type GateIdentity, type GatehouseVariables } from "./middleware";
 export type { LogoutScope } from "./session/transitions";
 export type { Env as GateBindings } from "./config/env";
+export type { Duration, GateConfig } from "./config/gate-config";
 
 /** The Durable Object class of `SESSION_STORE = "durable"` (wrangler.toml `SESSION_OBJECTS`): exported, so the runtime can run it. */
 export { GatehouseSessions } from "./store/durable-object";

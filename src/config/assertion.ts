@@ -1,6 +1,3 @@
-import type { Config } from "./types";
-import { type Problems, readDuration, readTable } from "./problems";
-
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
 
@@ -18,22 +15,3 @@ export const ASSERTION_MINIMUMS = {
   /** ≥ 6 m (the last stale signer stops) + 1 m (its last assertion expires), with margin. */
   retain: 10 * MINUTE,
 } as const;
-
-/**
- * Reads `GATE.assertion`: how often the signing key of `X-Gate-Assertion`
- * rotates (`rotate_every`, default 7 d), how long a new key is published
- * before it signs (`publish_ahead`, 1 h) and how long a retired key stays
- * published after it stopped signing (`retain`, 1 h).
- */
-export function readAssertion(problems: Problems, value: unknown): Config["assertion"] {
-  const raw = readTable(problems, "GATE.assertion", value, ["rotate_every", "publish_ahead", "retain"]);
-  const assertion = {
-    rotateEvery: readDuration(problems, "GATE.assertion.rotate_every", raw.rotate_every, "7d", ASSERTION_MINIMUMS.rotateEvery),
-    publishAhead: readDuration(problems, "GATE.assertion.publish_ahead", raw.publish_ahead, "1h", ASSERTION_MINIMUMS.publishAhead),
-    retain: readDuration(problems, "GATE.assertion.retain", raw.retain, "1h", ASSERTION_MINIMUMS.retain),
-  };
-  if (assertion.publishAhead >= assertion.rotateEvery) {
-    problems.add("GATE.assertion.publish_ahead", "must be shorter than GATE.assertion.rotate_every");
-  }
-  return assertion;
-}

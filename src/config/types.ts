@@ -20,6 +20,8 @@ export interface Route {
   rateLimit?: string;
   csrf: boolean;
   audience?: string;
+  /** Only device-bound sessions pass (with `session.device_bound = "require"`). */
+  deviceBound: boolean;
 }
 
 /** What a request must satisfy: a route without its matcher. */
@@ -49,6 +51,23 @@ export interface HeaderRule {
   originWins: boolean;
 }
 
+/** DBSC (W3C Device Bound Session Credentials) policy. */
+export type DeviceBoundMode = "off" | "offer" | "require";
+
+/** One `GATE.oidc.<name>` provider, with its client secret (`GATE_OIDC_<NAME>_CLIENT_SECRET`), if any. */
+export interface OidcProvider {
+  name: string;
+  issuer: string;
+  clientId: string;
+  /** Absent: a public client (PKCE only). */
+  clientSecret?: string;
+  scopes: readonly string[];
+  userClaim: string;
+  rolesClaim?: string;
+  allowedEmailDomains: readonly string[];
+  allowedUsers: readonly string[];
+}
+
 /** The gate's whole configuration, validated once per isolate. Times in milliseconds. */
 export interface Config {
   origin: { url?: URL; binding?: Fetcher };
@@ -65,6 +84,10 @@ export interface Config {
   /** `GATE.ipv6_limit_prefix`: IPv6 clients are counted by this prefix (a /64 is one home line). */
   ipv6LimitPrefix: number;
   issuer?: string;
+  /** `GATE.error_page`: a path on the origin that renders error pages for navigations. */
+  errorPage?: string;
+  /** `GATE.login_provider`: unauthenticated navigations go to this provider's login. */
+  loginProvider?: string;
   cookie: { name: string; sameSite: "Lax" | "Strict" };
   session: {
     idleTimeout: number;
@@ -74,7 +97,12 @@ export interface Config {
     binding: BindingMode;
     /** Sessions one user may hold; a login past it ends the least recently used. */
     maxPerUser: number;
+    deviceBound: DeviceBoundMode;
+    deviceCookieTtl: number;
   };
+  websocket: { recheck: number };
+  /** `GATE.oidc`: the identity providers, by name. */
+  oidc: ReadonlyMap<string, OidcProvider>;
   /** Signing keys of `X-Gate-Assertion` (src/assertion/): rotation period, publication lead, retention. */
   assertion: {
     rotateEvery: number;

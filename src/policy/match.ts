@@ -21,4 +21,4 @@ function allows(route: Route, method: string): boolean {
 }
 
 /** What applies when no route matches: a session is required (contract §1). */
-export const DEFAULT_ROUTE: RoutePolicy = { path: "(no route matched)", access: "session", csrf: true };
+export const DEFAULT_ROUTE: RoutePolicy = { path: "(no route matched)", access: "session", csrf: true, deviceBound: false };

@@ -25,7 +25,7 @@ function badEnv() {
 
 const EXPECTED_PROBLEMS = [
   "GATE_SECRET: expected a secret of at least 32 bytes, got a shorter one",
-  `GATE.session.idle_timout: unknown key: did you mean "idle_timeout"? (expected one of idle_timeout, absolute_timeout, rotate_every, rotation_grace, binding, max_per_user)`,
+  `GATE.session.idle_timout: unknown key: did you mean "idle_timeout"? (expected one of idle_timeout, absolute_timeout, rotate_every, rotation_grace, binding, max_per_user, device_bound, device_cookie_ttl)`,
   'GATE.routes[0].path: expected a URLPattern pathname starting with "/" such as "/api/*", got "admin/*"',
 ];
 

@@ -8,8 +8,8 @@ import { DEFAULT_SECURITY_HEADERS } from "../../src/config/headers";
 const SECRET = "g".repeat(32);
 const ORIGIN_SECRET = "o".repeat(32);
 const DURATION = 'a duration such as "30s", "15m", "12h" or "7d"';
-const GATE_KEYS = "login_path, public_origin, trusted_origins, ipv6_limit_prefix, issuer, cookie, session, assertion, rate_limits, routes, security_headers";
-const ROUTE_KEYS = "path, methods, access, roles, fresh, rate_limit, csrf, audience";
+const GATE_KEYS = "login_path, public_origin, trusted_origins, ipv6_limit_prefix, issuer, error_page, login_provider, cookie, session, assertion, websocket, rate_limits, routes, security_headers, oidc";
+const ROUTE_KEYS = "path, methods, access, roles, fresh, rate_limit, csrf, audience, device_bound";
 const TRUSTED = 'expected origins written exactly as browsers send them, such as "https://app.example.com"';
 const PATTERN = 'expected a URLPattern pathname starting with "/" such as "/api/*"';
 
@@ -90,7 +90,7 @@ const BAD_GATES: Array<[name: string, gate: unknown, problems: string[]]> = [
   [
     "a misspelt session key",
     { session: { idle_timout: "10m" } },
-    [`GATE.session.idle_timout: unknown key: did you mean "idle_timeout"? (expected one of idle_timeout, absolute_timeout, rotate_every, rotation_grace, binding, max_per_user)`],
+    [`GATE.session.idle_timout: unknown key: did you mean "idle_timeout"? (expected one of idle_timeout, absolute_timeout, rotate_every, rotation_grace, binding, max_per_user, device_bound, device_cookie_ttl)`],
   ],
   [
     "an unknown limiter key",
@@ -207,7 +207,7 @@ describe("parseConfig", () => {
       'ORIGIN_URL: expected an http(s) URL without query or fragment (or a service binding named ORIGIN), got "ftp://origin.example"',
       "GATE_SECRET: expected a secret of at least 32 bytes, got a shorter one",
       'GATE.cookie.same_site: expected one of "Lax", "Strict", got "None"',
-      `GATE.session.idle_timout: unknown key: did you mean "idle_timeout"? (expected one of idle_timeout, absolute_timeout, rotate_every, rotation_grace, binding, max_per_user)`,
+      `GATE.session.idle_timout: unknown key: did you mean "idle_timeout"? (expected one of idle_timeout, absolute_timeout, rotate_every, rotation_grace, binding, max_per_user, device_bound, device_cookie_ttl)`,
       'GATE.routes[0].access: expected one of "public", "session", "deny", got "private"',
     ]);
   });
@@ -266,7 +266,7 @@ describe("parseConfig", () => {
     expect([...config.trustedOrigins]).toEqual([]);
     expect(config.issuer).toBeUndefined();
     expect(config.cookie).toEqual({ name: "__Host-session", sameSite: "Lax" });
-    expect(config.session).toEqual({ idleTimeout: 1_800_000, absoluteTimeout: 43_200_000, rotateEvery: 900_000, rotationGrace: 30_000, binding: "report", maxPerUser: 50 });
+    expect(config.session).toEqual({ idleTimeout: 1_800_000, absoluteTimeout: 43_200_000, rotateEvery: 900_000, rotationGrace: 30_000, binding: "report", maxPerUser: 50, deviceBound: "offer", deviceCookieTtl: 600_000 });
     expect(config.routes).toEqual([]);
     expect(headersOf(config)).toEqual(DEFAULT_HEADER_RULES);
     expect(configOf({ GATE: {} })).toEqual(config);
@@ -284,6 +284,7 @@ describe("parseConfig", () => {
       rateLimit: undefined,
       csrf: true,
       audience: undefined,
+      deviceBound: false,
     });
   });
 
@@ -313,7 +314,7 @@ describe("parseConfig", () => {
       expect([...config.trustedOrigins]).toEqual([]);
       expect(config.issuer).toBeUndefined();
       expect(config.cookie).toEqual({ name: "__Host-session", sameSite: "Lax" });
-      expect(config.session).toEqual({ idleTimeout: 1_800_000, absoluteTimeout: 43_200_000, rotateEvery: 900_000, rotationGrace: 30_000, binding: "report", maxPerUser: 50 });
+      expect(config.session).toEqual({ idleTimeout: 1_800_000, absoluteTimeout: 43_200_000, rotateEvery: 900_000, rotationGrace: 30_000, binding: "report", maxPerUser: 50, deviceBound: "offer", deviceCookieTtl: 600_000 });
       expect(Object.fromEntries(config.rateLimits)).toEqual(WRANGLER_LIMITERS);
       // In kv mode each limiter carries the Workers Rate Limiting binding that counts for it.
       for (const name of Object.keys(WRANGLER_LIMITERS)) expect(config.rateLimits.get(name)?.binding).toBe(BASE[`RATE_LIMIT_${name.toUpperCase()}`]);
@@ -387,7 +388,7 @@ const WRANGLER_LIMITERS = {
   failed_auth: { name: "failed_auth", limit: 10, period: 60_000, key: "ip", onFailure: "open", binding: expect.anything() },
 };
 
-const ROUTE_DEFAULTS = { methods: undefined, roles: undefined, fresh: undefined, rateLimit: undefined, csrf: true, audience: undefined };
+const ROUTE_DEFAULTS = { methods: undefined, roles: undefined, fresh: undefined, rateLimit: undefined, csrf: true, audience: undefined, deviceBound: false };
 const WRANGLER_ROUTES = [
   { ...ROUTE_DEFAULTS, path: "/login", access: "public", rateLimit: "login" },
   { ...ROUTE_DEFAULTS, path: "/", access: "public" },
