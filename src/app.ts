@@ -101,7 +101,7 @@ export function createApp(deps: GateDeps) {
   });
   app.all("*", csrfGuard(config, log, (c) => c.get("route").csrf));
   app.all("*", enforcePolicy({ loginPath: config.loginPath, now, log }));
-  const terminal = deps.terminal ?? forward({ config, transitions, log, now, signAssertion });
+  const terminal = deps.terminal ?? forward({ config, transitions, stillValid: sessions.device.stillValid, log, now, signAssertion });
   app.all("*", (c) => terminal(c, { transitions, config }));
   return app;
 }

@@ -5,6 +5,7 @@ import type { Authentication, Credential, SessionManager } from "../session/mana
 import { type CookieOptions, clearedCookie, sessionCookie } from "../session/cookie";
 import { hashToken, isTokenShaped } from "../session/token";
 import { StoreUnavailableError } from "../store/types";
+import { isWebSocketUpgrade } from "./client";
 import { type GateEnv, waitUntil } from "./context";
 import { type Unusable, presentedCredential } from "./credential";
 import type { FailedAuth } from "./failed-auth";
@@ -120,6 +121,7 @@ export function admit(options: AdmitOptions): MiddlewareHandler<GateEnv> {
   return async function admit(c, next) {
     const presented = presentedCredential(c, cookie.name);
     const credential = presented && "token" in presented ? presented : undefined;
+    if (credential && isWebSocketUpgrade(c.req.raw)) credential.upgrade = true;
     const limiterPlan = plan(c, credential);
     refuseKnown(c, limiterPlan);
     await hashAndRecheck(c, credential);

@@ -18,6 +18,11 @@ export function isPreflight(request: Request): boolean {
   return request.method === "OPTIONS" && headers.has("access-control-request-method") && !headers.has("cookie") && !headers.has("authorization");
 }
 
+/** A WebSocket handshake (RFC 6455 §4.1: a GET with `Upgrade: websocket`). */
+export function isWebSocketUpgrade(request: Request): boolean {
+  return request.method === "GET" && request.headers.get("upgrade")?.toLowerCase() === "websocket";
+}
+
 /** A navigation gets a redirect to the login page; anything else gets 401 (contract §5). */
 export function isNavigation(request: Request): boolean {
   if (request.headers.get("sec-fetch-mode") === "navigate") return true;

@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { GateEnv } from "./context";
 import type { Logger } from "../log";
 import { GateError } from "../errors";
+import { isWebSocketUpgrade } from "./client";
 
 /**
  * Methods that need no same-origin proof. Contract §5 names POST, PUT, PATCH
@@ -43,6 +44,20 @@ export function csrfVerdict(request: Request, options: CsrfOptions): string | un
 }
 
 /**
+ * Cross-site WebSocket hijacking (contract §11, §15): a handshake is a GET, so
+ * the CSRF rule above lets it through, yet a page of any site can open a
+ * socket that carries the user's cookie. A handshake riding a cookie session
+ * passes only with an `Origin` that is the gate's own or a trusted one; one
+ * without `Origin` is refused like a foreign one. The caller applies it to
+ * cookie sessions only (bearer clients are not browsers).
+ */
+export function hijackVerdict(request: Request, own: string, trustedOrigins: ReadonlySet<string>): string | undefined {
+  if (!isWebSocketUpgrade(request)) return undefined;
+  const origin = request.headers.get("origin");
+  return origin === own || (origin !== null && trustedOrigins.has(origin)) ? undefined : `websocket_origin:${(origin ?? "absent").slice(0, 64)}`;
+}
+
+/**
  * Middleware enforcing {@link csrfVerdict} on requests not authenticated by a
  * bearer token; `applies` lets a route switch it off (`csrf = false`).
  */
@@ -55,7 +70,8 @@ export function csrfGuard(
   return async function csrfGuard(c, next) {
     const auth = c.get("auth");
     if (applies(c) && !(auth?.status === "valid" && auth.via === "bearer")) {
-      const reason = csrfVerdict(c.req.raw, { origin: publicOrigin ?? new URL(c.req.url).origin, trustedOrigins });
+      const own = publicOrigin ?? new URL(c.req.url).origin;
+      const reason = csrfVerdict(c.req.raw, { origin: own, trustedOrigins }) ?? (auth?.status === "valid" ? hijackVerdict(c.req.raw, own, trustedOrigins) : undefined);
       if (reason) {
         log("csrf.blocked", { reason, path: c.get("path"), ip: c.get("clientIp"), request_id: c.get("requestId") });
         throw new GateError("csrf");

@@ -8,11 +8,16 @@ import type { Transitions } from "../session/transitions";
 import { type SessionRecord, StoreUnavailableError } from "../store/types";
 import { readOriginInstructions } from "./instructions";
 import { upstreamRequest, upstreamUrl } from "./upstream";
+import { type WebSocketActivity, proxyWebSocket } from "./websocket";
+import { isWebSocketUpgrade } from "../http/client";
+import { hashToken } from "../session/token";
 
 /** Options of {@link forward}. */
 export interface ForwardOptions {
   config: Config;
   transitions: Transitions;
+  /** Whether an open WebSocket's session still stands (src/session/device.ts `stillValid`). */
+  stillValid(tokenHash: string, activity: WebSocketActivity): Promise<boolean>;
   log: Logger;
   now: () => number;
   /** Signs `X-Gate-Assertion` for a request with a session (src/assertion/). */
@@ -77,8 +82,30 @@ export function forward(options: ForwardOptions) {
       assertion,
       requestId: c.get("requestId"),
     });
+    if (isWebSocketUpgrade(c.req.raw)) return socket(c, request, session);
     const response = await sendTimed(c, request);
     await readOriginInstructions(c, response, instructions);
     return response;
   };
+
+  /**
+   * A WebSocket (contract §11): the gate terminates it and relays to the
+   * origin's, so it can end it with 1008 when the session ends, rechecked every
+   * `websocket.recheck` and at the absolute end. Public routes relay without a
+   * session to watch. The origin's answer is not read for X-Gate-Login: a 101
+   * cannot carry a cookie back.
+   */
+  async function socket(c: Context<GateEnv>, request: Request, session: SessionRecord | undefined): Promise<Response> {
+    const auth = c.get("auth");
+    const tokenHash = session && auth?.status === "valid" ? await hashToken(auth.token) : undefined;
+    const fields = { request_id: c.get("requestId"), sid: session?.sid, route: c.get("route").path };
+    return proxyWebSocket(request, {
+      send: (upgrade) => sendTimed(c, upgrade),
+      now,
+      recheckEvery: config.websocket.recheck,
+      endsAt: session ? session.expiresAt : Number.POSITIVE_INFINITY,
+      recheck: tokenHash ? (activity) => options.stillValid(tokenHash, activity) : undefined,
+      onClose: (event) => log("session.websocket_closed", { ...fields, reason: event.reason, code: event.code, detail: event.detail }),
+    });
+  }
 }

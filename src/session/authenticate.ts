@@ -6,6 +6,7 @@ import {
   type RevocationReason,
   type SessionPolicy,
   bindingVerdict,
+  deviceTokenExpired,
   expiryOf,
   remainingLife,
   rotationDue,
@@ -13,7 +14,6 @@ import {
   withinGrace,
 } from "./decide";
 import { fingerprintOf } from "./fingerprint";
-import { createRotations } from "./rotation";
 import { hashToken, isTokenShaped, successorOf } from "./token";
 import type { Authentication, Background, Client, Credential, Via } from "./types";
 
@@ -26,6 +26,8 @@ export interface AuthenticatorOptions {
   log: Logger;
   /** Ends a session (reuse detected, binding enforced): the manager's own revocation. */
   revoke(session: SessionRecord, reason: RevocationReason): Promise<void>;
+  /** Moves a session to its next token generation, once per isolate however many race (the manager's). */
+  advance(session: SessionRecord, successor: string): Promise<SessionRecord | undefined>;
 }
 
 /** A token's standing against its session: current, the previous one in its grace window (with its successor), or not acceptable. */
@@ -38,24 +40,7 @@ const refused = (reason: RefusalReason): Authentication => ({ status: "invalid",
  * and reuse), binding, and the rotation or touch a valid request is due.
  */
 export function createAuthenticator(options: AuthenticatorOptions) {
-  const { policy, store, keys, now, log, revoke } = options;
-  const rotations = createRotations<SessionRecord | undefined>(now);
-
-  /** Rotates once per isolate however many requests race; `undefined` when the store refused the write (the token stays valid). */
-  function rotate(session: SessionRecord, successor: string): Promise<SessionRecord | undefined> {
-    return rotations.once(`${session.sid}:${session.gen}`, async () => {
-      try {
-        const time = now();
-        const next = { ...session, gen: session.gen + 1, tokenHash: await hashToken(successor), rotatedAt: time, lastSeenAt: time };
-        if (!(await store.rotate(next, remainingLife(session, time)))) return undefined;
-        log("session.rotated", { sid: session.sid, sub: session.sub, gen: next.gen });
-        return next;
-      } catch (error) {
-        log("store.error", { operation: "rotate", sid: session.sid, error: String(error) });
-        return undefined;
-      }
-    });
-  }
+  const { policy, store, keys, now, log, revoke, advance } = options;
 
   /** The token's standing: the pointer's generation against the session's; only the previous one needs its successor computed. */
   async function standing(token: string, tokenHash: string, pointerGen: number, session: SessionRecord): Promise<Standing> {
@@ -118,10 +103,15 @@ export function createAuthenticator(options: AuthenticatorOptions) {
       await revoke(session, "reuse_detected");
       return refused(state);
     }
+    if (state === "current" && deviceTokenExpired(session, now(), policy)) return refused("device_cookie_expired");
     if (!(await bindingHolds(session, client))) return refused("binding_mismatch");
-    if (typeof state === "object") return { status: "valid", session, via, token, setToken: via === "cookie" ? state.successor : undefined };
+    // A previous token in its grace window gets the successor back, unless the session is device-bound (only the
+    // device's proof renews it: handing the successor to whoever holds the old cookie would undo that) or this is an
+    // upgrade (a 101 cannot carry the cookie).
+    const handsOn = via === "cookie" && !credential.upgrade && session.device === undefined;
+    if (typeof state === "object") return { status: "valid", session, via, token, setToken: handsOn ? state.successor : undefined };
     if (state === "stale_read") return { status: "valid", session, via, token };
-    return refresh(session, token, via, background);
+    return refresh(session, { token, via, rotatable: via === "cookie" && !credential.upgrade }, background);
   }
 
   /**
@@ -129,11 +119,13 @@ export function createAuthenticator(options: AuthenticatorOptions) {
    * `lastSeenAt` is stale enough (after the response). Returns the session as
    * it now stands, so what the request reports (`idle_expires_at`) is current.
    */
-  async function refresh(session: SessionRecord, token: string, via: Via, background: Background): Promise<Authentication> {
+  async function refresh(session: SessionRecord, request: { token: string; via: Via; rotatable: boolean }, background: Background): Promise<Authentication> {
+    const { token, via, rotatable } = request;
     const time = now();
-    if (rotationDue(session, via === "cookie", time, policy)) {
+    if (rotationDue(session, rotatable, time, policy)) {
       const successor = await successorOf(token, keys.rotation);
-      const rotated = await rotate(session, successor);
+      // A rotation that fails (store down mid-write) leaves the current token valid: the request goes on with it.
+      const rotated = await advance(session, successor).catch(() => undefined);
       if (rotated) return { status: "valid", session: rotated, via, token, setToken: successor };
     } else if (touchDue(session, time, policy)) {
       const touched = { ...session, lastSeenAt: time };

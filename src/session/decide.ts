@@ -15,6 +15,8 @@ export interface SessionPolicy {
   rotationGrace: number;
   binding: BindingMode;
   maxPerUser: number;
+  /** How long a device-bound session's cookie token is accepted after it was issued (DBSC). */
+  deviceCookieTtl: number;
 }
 
 /** Why a session has ended on its own. */
@@ -35,7 +37,8 @@ export type RefusalReason =
   | Expiry
   | "token_mismatch"
   | "reuse_detected"
-  | "binding_mismatch";
+  | "binding_mismatch"
+  | "device_cookie_expired";
 
 /** Why a session was ended by someone, as `session.revoked` logs it. */
 export type RevocationReason =
@@ -65,9 +68,23 @@ export function expiryOf(session: SessionRecord, now: number): Expiry | undefine
   return undefined;
 }
 
-/** Whether a request on this session gets a new token: cookie sessions only, `rotate_every` after the last rotation. */
+/**
+ * Whether a request on this session gets a new token: cookie sessions only,
+ * `rotate_every` after the last rotation; never a device-bound session (its
+ * browser refreshes it with a proof instead, contract §12), never an upgrade
+ * (a WebSocket handshake cannot carry the new cookie back, §11).
+ */
 export function rotationDue(session: SessionRecord, viaCookie: boolean, now: number, policy: Pick<SessionPolicy, "rotateEvery">): boolean {
-  return viaCookie && session.rotates && now >= session.rotatedAt + policy.rotateEvery;
+  return viaCookie && session.rotates && session.device === undefined && now >= session.rotatedAt + policy.rotateEvery;
+}
+
+/**
+ * A device-bound session's current cookie token is accepted for
+ * `device_cookie_ttl` after it was issued, then refused (not as reuse): a
+ * stolen copy is worth at most that long, and only the device's key renews it.
+ */
+export function deviceTokenExpired(session: SessionRecord, now: number, policy: Pick<SessionPolicy, "deviceCookieTtl">): boolean {
+  return session.device !== undefined && now >= session.rotatedAt + policy.deviceCookieTtl;
 }
 
 /** Whether the request should rewrite `lastSeenAt` (after the response): it is older than the touch interval. */

@@ -2,8 +2,11 @@ import type { GateKeys } from "../derive";
 import type { Logger } from "../log";
 import type { SessionRecord, SessionStore } from "../store/types";
 import { createAuthenticator } from "./authenticate";
+import { createDeviceSessions } from "./device";
 import { type Lifetime, newSession } from "./create";
 import { type RevocationReason, type SessionPolicy, evictions, expiryOf, remainingLife } from "./decide";
+import { createRotations } from "./rotation";
+import { hashToken } from "./token";
 import type { Client, Identity } from "./types";
 
 export type { Authentication, Background, Client, Credential, Identity, Via } from "./types";
@@ -62,10 +65,36 @@ export function createSessionManager(options: SessionManagerOptions) {
     return sessions.size;
   }
 
-  const { authenticate } = createAuthenticator({ ...options, revoke });
+  const rotations = createRotations<SessionRecord | undefined>(now);
+
+  /**
+   * Moves a session to its next token generation (`patch` may change more, e.g.
+   * bind a device key), once per isolate however many requests race: the
+   * successor is deterministic anyway. `undefined` when the store refused the
+   * write (revoked or moved on meanwhile: the current token stays valid); a
+   * store outage rejects (logged once, however many requests share it).
+   */
+  function advance(session: SessionRecord, successor: string, patch: Partial<SessionRecord> = {}): Promise<SessionRecord | undefined> {
+    return rotations.once(`${session.sid}:${session.gen}`, async () => {
+      const time = now();
+      const next = { ...session, ...patch, gen: session.gen + 1, tokenHash: await hashToken(successor), rotatedAt: time, lastSeenAt: time };
+      try {
+        if (!(await store.rotate(next, remainingLife(session, time)))) return undefined;
+      } catch (error) {
+        log("store.error", { operation: "rotate", sid: session.sid, error: String(error) });
+        throw error;
+      }
+      log("session.rotated", { sid: session.sid, sub: session.sub, gen: next.gen });
+      return next;
+    });
+  }
+
+  const { authenticate } = createAuthenticator({ ...options, revoke, advance });
+  const device = createDeviceSessions({ ...options, advance });
 
   return {
     authenticate,
+    device,
     revoke,
     revokeUser,
     /** A browser login: a cookie session with the configured timeouts. */

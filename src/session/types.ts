@@ -15,6 +15,8 @@ export interface Credential {
   token: string;
   tokenHash?: string;
   via: Via;
+  /** A WebSocket handshake: no rotation, no new cookie (a 101 cannot deliver it). */
+  upgrade?: boolean;
 }
 
 /** The outcome of checking a token. */
