@@ -1,14 +1,15 @@
 /**
- * The worker `npm run check-config` runs in workerd (scripts/check-config.mjs
- * bundles it with esbuild). It calls the gate's own `parseConfig` on bindings
- * built from wrangler.toml by Miniflare, so the check sees exactly what the
- * deployed gate sees: real KV, service and rate limiting bindings, JSON vars,
- * and workerd's URLPattern (Node 20 has none).
+ * The Worker `gatehouse-edge check-config` runs in workerd, prebuilt by
+ * scripts/build-cli.mjs into dist/cli/check-config-worker.js. It calls the
+ * gate's own `parseConfig` on bindings Miniflare builds from wrangler.toml, so
+ * the check sees exactly what the deployed gate sees: real KV, service, rate
+ * limiting and Durable Object bindings, JSON vars, and workerd's URLPattern
+ * (Node 20 has none).
  */
-import type { Env } from "../src/config/env";
-import { parseConfig } from "../src/config/parse";
-import { parseDuration } from "../src/config/duration";
-import { isTable } from "../src/config/problems";
+import { parseDuration } from "../../config/duration";
+import type { Env } from "../../config/env";
+import { type ParseMode, parseConfig } from "../../config/parse";
+import { isTable } from "../../config/problems";
 
 /** A `[[ratelimits]]` entry as declared: `where` names it in messages (`ratelimits[0]`). */
 export interface DeclaredRateLimit {
@@ -18,28 +19,39 @@ export interface DeclaredRateLimit {
   period: number;
 }
 
-/** The request body: what wrangler.toml declares that a binding object does not reveal. */
+/** The request body: what wrangler.toml and `main` say that a binding object does not reveal. */
 export interface CheckRequest {
   ratelimits: Record<string, DeclaredRateLimit>;
+  /** "middleware" when `main` uses the Hono middleware only (no origin to forward to). */
+  mode: ParseMode;
 }
 
-/** What the script reads back: the parser's verdict (or the exception it threw), and binding mismatches. */
-export type CheckResult = (
-  | { ok: true; routes: number; store: string }
-  | { ok: false; problems: string[] }
-  | { error: string }
-) & { bindingProblems: string[] };
+/** What the CLI reads back: the parser's verdict (or the exception it threw), and binding mismatches. */
+export type CheckResult = ({ ok: true; routes: number; store: string } | { ok: false; problems: string[] } | { error: string }) & {
+  bindingProblems: string[];
+};
 
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
-    const { ratelimits } = (await request.json()) as CheckRequest;
-    return Response.json({ ...check(env), bindingProblems: compareRateLimits(env, ratelimits) });
+    const { ratelimits, mode } = (await request.json()) as CheckRequest;
+    return Response.json({ ...check(env, mode), bindingProblems: compareRateLimits(env, ratelimits) });
   },
 } satisfies ExportedHandler<Env>;
 
-function check(env: Env) {
+/**
+ * Stands in for the gate's Durable Object class so Miniflare can bind
+ * `SESSION_OBJECTS`; the parser only checks the namespace is there, and no
+ * object is ever created.
+ */
+export class GatehouseSessions {
+  fetch(): Response {
+    return new Response(null, { status: 501 });
+  }
+}
+
+function check(env: Env, mode: ParseMode) {
   try {
-    const parsed = parseConfig(env);
+    const parsed = parseConfig(env, { mode });
     if (!parsed.ok) return { ok: false, problems: parsed.problems };
     return { ok: true, routes: parsed.config.routes.length, store: parsed.config.store.kind };
   } catch (error) {
@@ -56,9 +68,8 @@ function check(env: Env) {
  */
 function compareRateLimits(env: Env, declared: Record<string, DeclaredRateLimit>): string[] {
   if ((env.SESSION_STORE || "kv") !== "kv") return [];
-  const limiters = readLimiters(env.GATE);
   const problems: string[] = [];
-  for (const [name, limiter] of Object.entries(limiters)) {
+  for (const [name, limiter] of Object.entries(readLimiters(env.GATE))) {
     const binding = declared[`RATE_LIMIT_${name.toUpperCase()}`];
     if (!isTable(limiter) || !binding) continue;
     const period = parseDuration(limiter.period === undefined ? "1m" : limiter.period);
