@@ -1,0 +1,1 @@
+export { default, GatehouseSessions } from "gatehouse-edge";
