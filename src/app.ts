@@ -3,7 +3,8 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { Config } from "./config/types";
 import type { GateKeys } from "./derive";
-import { GateError, toResponse } from "./errors";
+import { GateError } from "./errors";
+import { createErrorRenderer } from "./http/error-page";
 import type { GateEnv } from "./http/context";
 import { type Logger, outageFields } from "./log";
 import type { LimiterBackend } from "./ratelimit/types";
@@ -79,9 +80,11 @@ export function createApp(deps: GateDeps) {
   const failedAuth = createFailedAuth(config.rateLimits.get("failed_auth"), limit, now);
   const app = new Hono<GateEnv>({ getPath: routingPath });
 
+  // JSON for API clients, a page a person can read for navigations (contract §9).
+  const renderError = createErrorRenderer({ loginPath: config.loginPath, errorPage: config.errorPage, origin: config.origin, log });
   app.onError((error, c) => {
     report(error, c, log);
-    return toResponse(error);
+    return renderError(error, c);
   });
 
   app.use(debugTiming()); // GATE_DEBUG_TIMING = "1" only: Server-Timing (docs/benchmarks.md)

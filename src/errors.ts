@@ -6,6 +6,7 @@ import { StoreUnavailableError } from "./store/types";
 export type ErrorCode =
   | "unauthenticated"
   | "forbidden"
+  | "device_binding_required"
   | "reauthentication_required"
   | "csrf"
   | "rate_limited"
@@ -22,6 +23,7 @@ export type ErrorCode =
 const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   unauthenticated: 401,
   forbidden: 403,
+  device_binding_required: 403,
   reauthentication_required: 401,
   csrf: 403,
   rate_limited: 429,
@@ -61,21 +63,39 @@ export class GateError extends HTTPException {
 
   /** The JSON response: `{"error": code}`, never cached. */
   override getResponse(): Response {
-    const headers = new Headers({ "Content-Type": "application/json", "Cache-Control": "no-store", ...this.headers });
-    return new Response(JSON.stringify({ error: this.code }), { status: this.status, headers });
+    return this.respond(JSON.stringify({ error: this.code }), "application/json");
+  }
+
+  /**
+   * This error's response with another body (the HTML page of a navigation,
+   * contract §9): the status and headers are the JSON response's, so the two
+   * can never drift apart; only the body and its Content-Type differ.
+   */
+  respond(body: BodyInit, contentType: string): Response {
+    const headers = new Headers({ "Content-Type": contentType, "Cache-Control": "no-store", ...this.headers });
+    return new Response(body, { status: this.status, headers });
   }
 }
 
 /**
- * Turns anything thrown in the pipeline into the client's response, in one
- * switch: the gate's own errors as they are; a store outage as 503
- * `unavailable` with Retry-After (the only place an outage becomes a 503);
- * a refusal from a Hono built-in with its own status; anything else as 500
- * `internal_error`, with no stack trace.
+ * What anything thrown in the pipeline means to the client, in one switch:
+ * the gate's own errors as they are; a store outage as 503 `unavailable`
+ * with Retry-After (the only place an outage becomes a 503); anything else
+ * but a Hono built-in's refusal as 500 `internal_error`, with no stack trace.
+ * `undefined` for that refusal: it keeps its own status and response.
+ */
+export function toGateError(error: unknown): GateError | undefined {
+  if (error instanceof GateError) return error;
+  if (error instanceof StoreUnavailableError) return new GateError("unavailable");
+  if (error instanceof HTTPException) return undefined;
+  return new GateError("internal_error");
+}
+
+/**
+ * Turns anything thrown in the pipeline into the client's JSON response (contract
+ * §5), by {@link toGateError}. A navigation gets the same status and headers with
+ * an HTML body instead (src/http/error-page.ts, contract §9).
  */
 export function toResponse(error: unknown): Response {
-  if (error instanceof GateError) return error.getResponse();
-  if (error instanceof StoreUnavailableError) return new GateError("unavailable").getResponse();
-  if (error instanceof HTTPException) return error.getResponse();
-  return new GateError("internal_error").getResponse();
+  return (toGateError(error) ?? (error as HTTPException)).getResponse();
 }

@@ -9,6 +9,7 @@ import { createProblems } from "./config/problems";
 import { deriveKeys } from "./derive";
 import { GateError } from "./errors";
 import type { GateEnv } from "./http/context";
+import { createErrorRenderer } from "./http/error-page";
 import { secureResponse } from "./http/secure-response";
 import { type LogSink, createLogger } from "./log";
 import { selectBackends } from "./store/select";
@@ -61,7 +62,9 @@ function misconfigured(): BuiltGate {
   const app = new Hono<GateEnv>();
   app.use(secureResponse({ headers: parseSecurityHeaders(createProblems(), undefined) }));
   app.use(requestId({ headerName: "" }));
-  app.all("*", () => new GateError("misconfigured").getResponse());
+  // No config, so no login link and no error_page: navigations get the built-in page, others the JSON.
+  const renderError = createErrorRenderer({ origin: {} });
+  app.all("*", (c) => renderError(new GateError("misconfigured"), c));
   // Its problems were logged when it was built; the cron has nothing to do.
   return { app, rotateKeys: async () => {} };
 }

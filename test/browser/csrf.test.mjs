@@ -51,7 +51,9 @@ describe("CSRF in a real browser", () => {
         assert.equal(sent["sec-fetch-site"], fetchSite);
         assert.equal((sent.cookie ?? "").includes(`${COOKIE_NAME}=${cookie.value}`), cookieSent, "the session cookie was sent as SameSite=Lax says");
         assert.equal(response.status(), 403);
-        assert.deepEqual(await response.json(), { error: "csrf" });
+        // A form post is a navigation: the person sees the readable 403 page, not JSON (contract §9).
+        assert.match(response.headers()["content-type"], /^text\/html/);
+        assert.match(await response.text(), /<h1>This request was blocked<\/h1>/);
         await gate.settle();
         assert.equal(gate.events("csrf.blocked").length, blocked + 1, "the gate logged csrf.blocked");
         // (The browser may fetch /favicon.ico for the error page; the forged POST must not get through.)

@@ -50,16 +50,18 @@ export async function freePort() {
 /**
  * A wrangler config for the test: the repository's wrangler.toml, read now (so it
  * never drifts from the shipped one), with `session` timings replaced, limits
- * raised and `main` made absolute, written into a fresh directory. wrangler reads
- * the `.dev.vars` beside it (start.mjs creates it) and keeps local KV under it.
+ * raised (by `limitFactor`) and `main` made absolute, `vars` added, written into a fresh
+ * directory. wrangler reads the `.dev.vars` beside it (start.mjs creates it) and keeps
+ * local KV under it.
  */
-function writeTestConfig(dir, session, gate) {
+function writeTestConfig(dir, session, gate, vars = {}, limitFactor = LIMIT_FACTOR) {
   const config = parse(readFileSync(join(ROOT, "wrangler.toml"), "utf8"));
   config.main = join(ROOT, config.main);
+  config.vars = { ...config.vars, ...vars };
   config.vars.GATE = { ...config.vars.GATE, ...gate };
   config.vars.GATE.session = { ...config.vars.GATE.session, ...session };
-  for (const limiter of Object.values(config.vars.GATE.rate_limits ?? {})) limiter.limit *= LIMIT_FACTOR;
-  for (const binding of config.ratelimits ?? []) binding.simple.limit *= LIMIT_FACTOR;
+  for (const limiter of Object.values(config.vars.GATE.rate_limits ?? {})) limiter.limit *= limitFactor;
+  for (const binding of config.ratelimits ?? []) binding.simple.limit *= limitFactor;
   const path = join(dir, "wrangler.toml");
   writeFileSync(path, stringify(config));
   return path;
@@ -67,16 +69,18 @@ function writeTestConfig(dir, session, gate) {
 
 /**
  * Starts `node scripts/start.mjs` (gate + demo origin) on free ports with a test
- * config (`gate` replaces keys of GATE, `session` of GATE.session; `env` goes to
- * both processes), in its own process group, and waits for `/_gate/health`.
+ * config (`gate` replaces keys of GATE, `session` of GATE.session; `vars` are added
+ * to the Worker's [vars], such as SESSION_STORE; `env` goes to both processes;
+ * `limitFactor` replaces the ×100 on every limit, 1 for a test about limits), in its
+ * own process group, and waits for `/_gate/health`.
  * Returns the gate's URL, the admin token, what the processes printed, and `stop()`.
  */
-export async function startGate({ session = {}, gate: policy = {}, env = {} } = {}) {
+export async function startGate({ session = {}, gate: policy = {}, env = {}, vars = {}, limitFactor = LIMIT_FACTOR } = {}) {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`no Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
   }
   const dir = mkdtempSync(join(tmpdir(), "gatehouse-browser-"));
-  const config = writeTestConfig(dir, session, policy);
+  const config = writeTestConfig(dir, session, policy, vars, limitFactor);
   const [gatePort, demoPort] = [await freePort(), await freePort()];
   const child = spawn(process.execPath, [join(ROOT, "scripts", "start.mjs")], {
     cwd: ROOT,

@@ -61,13 +61,15 @@ describe("a gate with an invalid configuration", () => {
   });
 
   describe("answers 500 misconfigured with the default security headers, and forwards nothing", () => {
-    it.each(REQUESTS)("%s", async (_name, request) => {
+    it.each(REQUESTS)("%s", async (name, request) => {
       const { origin, gateEnv } = badEnv();
       const gate = await buildGate(gateEnv, { now: () => T0 });
       log.mockClear();
       const response = await gate.app.fetch(request(), gateEnv, ctx);
       expect(response.status).toBe(500);
-      expect(await response.json()).toEqual({ error: "misconfigured" });
+      // A navigation gets the same 500 as a readable page (contract §9); every other client the JSON.
+      if (name === "GET of a page") expect(await response.text()).toContain("Something went wrong on our side");
+      else expect(await response.json()).toEqual({ error: "misconfigured" });
       for (const [name, value] of Object.entries(DEFAULT_SECURITY_HEADERS)) expect(response.headers.get(name)).toBe(value);
       expect(response.headers.get("Set-Cookie")).toBeNull();
       expect(origin.received).toHaveLength(0);

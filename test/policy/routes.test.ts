@@ -105,7 +105,12 @@ describe("route policy", () => {
       const gate = await createTestGate();
       const session = await loggedIn(gate, "root", ["admin"]);
       await expectRefused(gate, await gate.request("/deny/x", { headers: session }), 404, "not_found");
-      await expectRefused(gate, await gate.request("/deny/x", { headers: NAVIGATE }), 404, "not_found");
+      // A navigation gets the same 404 as a readable page (contract §9).
+      const page = await gate.request("/deny/x", { headers: NAVIGATE });
+      expect(page.status).toBe(404);
+      expect(page.headers.get("Content-Type")).toMatch(/^text\/html/);
+      expect(await page.text()).toContain("Page not found");
+      expect(gate.origin.received).toHaveLength(0);
     });
 
     it("treats a path no route matches as a session route", async () => {

@@ -41,7 +41,7 @@ afterEach(() => {
 /** Opens a socket through the gate, as a browser on the gate's own page would. */
 async function connect(gate: Gate, headers: Record<string, string>, id = freshId()) {
   const response = await gate.request(`/echo?id=${id}`, { headers: { Upgrade: "websocket", Origin: "https://gate.example", ...headers } });
-  if (response.status !== 101) return { response, id };
+  if (response.status !== 101) return { response, id, next: async (): Promise<string | undefined> => undefined };
   const ws = response.webSocket!;
   ws.accept();
   opened.push(ws);
