@@ -32,6 +32,8 @@ export default defineConfig({
       "./test/redis/global-setup.ts",
       // A real Node `ws` WebSocket origin for the proxy tests (test/ws/).
       "./test/ws/global-setup.ts",
+      // Real OpenID Providers (oidc-provider) for the OIDC login tests (test/oidc/).
+      "./test/oidc/global-setup.ts",
     ],
   },
 });

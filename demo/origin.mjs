@@ -32,6 +32,8 @@ const MAX_FORM_BYTES = 16 * 1024;
  */
 const CORS_ORIGINS = new Set((process.env.DEMO_CORS_ORIGINS ?? "").split(",").map((origin) => origin.trim()).filter(Boolean));
 const DEFAULT_NEXT = "/dashboard";
+/** The gate's OIDC provider for the login page's button (`GATE.oidc.<name>`; npm start sets it to the demo provider's). */
+const OIDC_PROVIDER = process.env.DEMO_OIDC_PROVIDER ?? "";
 /** The headers the dashboard shows, in this order; any other `x-gate-*` header follows. */
 const SHOWN_HEADERS = [
   "x-gate-user",
@@ -115,6 +117,7 @@ const CSS = `
   input[type=text], input[type=password] { width: 100%; max-width: 360px; padding: 8px 10px; font: inherit; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); color: var(--fg); }
   button { font: inherit; padding: 8px 16px; border-radius: 6px; border: 1px solid var(--accent); background: var(--accent); color: #fff; cursor: pointer; }
   button.secondary { background: transparent; color: var(--accent); }
+  a.button { display: inline-block; padding: 8px 16px; border-radius: 6px; border: 1px solid var(--accent); color: var(--accent); text-decoration: none; }
   form.inline { display: inline; }
   .actions { display: flex; gap: 10px; flex-wrap: wrap; margin-top: 16px; }
   .error { color: var(--warn); font-weight: 600; }
@@ -197,8 +200,18 @@ ${error ? `<p class="error">${escapeHtml(error)}</p>` : ""}
   <label class="check"><input type="checkbox" name="admin" value="1"> Give me the <code>admin</code> role</label>
   <div class="actions"><button type="submit">Log in</button></div>
 </form>
+${oidcButton(next, reauth)}
 <p class="muted">After login you go to <code>${escapeHtml(next)}</code>.</p>
 </div>`, who);
+}
+
+/** The other way in: the gate's own login through an identity provider (/_gate/oidc/<name>/login), when there is one. */
+function oidcButton(next, reauth) {
+  if (!/^[a-z0-9_]{1,32}$/.test(OIDC_PROVIDER)) return "";
+  const href = `/_gate/oidc/${OIDC_PROVIDER}/login?next=${encodeURIComponent(next)}${reauth ? "&reauth=1" : ""}`;
+  return `<p class="muted">or</p>
+<div class="actions"><a id="oidc-login" class="button" href="${escapeHtml(href)}">Log in with the demo identity provider</a></div>
+<p class="muted">The gate runs that login itself (OpenID Connect): users <code>alice</code> (admin) and <code>bob</code>, no password.</p>`;
 }
 
 function dashboard(req, verified) {

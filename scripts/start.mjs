@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { DEV_SECRETS, DEV_VARS_PATH, REPO_ROOT, ensureDevVars } from "./dev-vars.mjs";
 import { READY_TIMEOUT_SECONDS, createSupervisor, waitForGate, wranglerDev } from "./lib/dev-stack.mjs";
+import { demoIdentityProvider } from "../demo/idp.mjs";
 
 const GATE_PORT = Number(process.env.GATE_PORT ?? 8787);
 const DEMO_PORT = Number(process.env.DEMO_PORT ?? 8788);
@@ -21,11 +22,14 @@ const MIN_SECRET_BYTES = 32;
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code, text) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
 const supervisor = createSupervisor();
+/** The demo identity provider (demo/idp.mjs) and what the gate and the origin need for it; DEMO_IDP=0 turns it off. */
+const idp = demoIdentityProvider({ root: REPO_ROOT, gatePort: GATE_PORT, configPath: GATE_CONFIG ?? join(REPO_ROOT, "wrangler.toml") });
 
 function banner() {
   const rows = [
     ["gate", `${GATE_URL}/`, "open this one: the public home page"],
     ["log in", `${GATE_URL}/login`, "any name, any non-empty password"],
+    ...(idp ? [["provider", idp.issuer, "the demo identity provider: alice or bob (the button on /login)"]] : []),
     ["dashboard", `${GATE_URL}/dashboard`, "needs a session; shows the X-Gate-* headers"],
     ["admin", `${GATE_URL}/admin/`, 'needs role "admin" and a login < 10 min old'],
     ["session", `${GATE_URL}/_gate/session`, "the gate's view of your session (JSON)"],
@@ -66,11 +70,15 @@ async function main() {
   supervisor.run(paint("36", "[origin]".padEnd(8)), process.execPath, [join(REPO_ROOT, "demo", "origin.mjs")], {
     DEMO_PORT: String(DEMO_PORT),
     GATE_ORIGIN_SECRET: vars.GATE_ORIGIN_SECRET ?? "",
+    ...idp?.originEnv,
   });
+  if (idp) supervisor.run(paint("33", "[idp]".padEnd(8)), process.execPath, idp.args, idp.env);
 
   const extra = GATE_CONFIG ? ["--config", GATE_CONFIG] : [];
   // wrangler.toml points ORIGIN_URL at the default port; follow DEMO_PORT when it is overridden.
   if (process.env.DEMO_PORT) extra.push("--var", `ORIGIN_URL:http://localhost:${DEMO_PORT}`);
+  // GATE from the config, plus GATE.oidc.demo (so edits to GATE in the config apply at the next start).
+  if (idp) extra.push(...idp.wranglerArgs);
   const gate = wranglerDev(GATE_PORT, extra);
   supervisor.run(paint("35", "[gate]".padEnd(8)), gate.command, gate.args, gate.env);
 

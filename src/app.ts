@@ -25,6 +25,7 @@ import { selfService } from "./endpoints/self";
 import { health } from "./endpoints/health";
 import { admin } from "./endpoints/admin";
 import { jwks } from "./endpoints/jwks";
+import { OIDC_PREFIX, createOidc } from "./oidc";
 import type { AssertionKeys } from "./assertion/signing-keys";
 import { createAssertionSigner } from "./assertion/sign";
 
@@ -94,7 +95,10 @@ export function createApp(deps: GateDeps) {
   app.use(prepare({ routes: config.routes, publicOrigin: config.publicOrigin, ipv6LimitPrefix: config.ipv6LimitPrefix, log }));
   app.use(admit({ sessions, cookie: config.cookie, limiters: config.rateLimits, limit, failedAuth, log, now }));
   app.route(ADMIN_PREFIX, admin({ config, sessions, failedAuth }));
-  app.route(GATE_PREFIX, selfService({ config, sessions, transitions, log }));
+  // OIDC login (contract §10), only for a gate with providers: before selfService, whose CSRF check covers only its own endpoints.
+  const oidc = config.oidc.size > 0 ? createOidc({ config, store, sessions, transitions, now, log }) : undefined;
+  if (oidc) app.route(OIDC_PREFIX, oidc.routes);
+  app.route(GATE_PREFIX, selfService({ config, sessions, transitions, log, endSession: oidc?.endSession }));
   app.route(GATE_PREFIX, health(store, log));
   app.route(GATE_PREFIX, jwks(assertionKeys));
 
@@ -103,7 +107,8 @@ export function createApp(deps: GateDeps) {
     return next();
   });
   app.all("*", csrfGuard(config, log, (c) => c.get("route").csrf));
-  app.all("*", enforcePolicy({ loginPath: config.loginPath, now, log }));
+  const { loginPath, loginProvider } = config;
+  app.all("*", enforcePolicy({ loginPath, loginProvider, now, log }));
   const terminal = deps.terminal ?? forward({ config, transitions, stillValid: sessions.device.stillValid, log, now, signAssertion });
   app.all("*", (c) => terminal(c, { transitions, config }));
   return app;

@@ -9,6 +9,9 @@ export interface GateKeys {
 /** The HKDF parameters of one purpose: the salt is the gate's, the `info` names the purpose. */
 export const hkdf = (info: string) => ({ name: "HKDF", hash: "SHA-256", salt: utf8("gatehouse"), info: utf8(info) });
 
+/** HKDF `info` of the AES-GCM key that seals OIDC login transactions in their cookie (src/oidc/transaction.ts). */
+export const OIDC_TRANSACTION_INFO = "gatehouse/oidc-transaction/v1";
+
 /** GATE_SECRET as an HKDF base key; every derived key starts here. */
 export function masterKey(secret: string): Promise<CryptoKey> {
   return crypto.subtle.importKey("raw", utf8(secret), "HKDF", false, ["deriveKey", "deriveBits"]);

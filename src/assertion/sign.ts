@@ -53,6 +53,8 @@ export function assertionClaims(request: AssertedRequest, options: Pick<Assertio
     jti: crypto.randomUUID(),
     htm: request.method,
     htu: htuOf(url, request.path),
+    // The identity provider that logged the user in (contract §10); absent for X-Gate-Login sessions.
+    ...(session.idp !== undefined && { idp: session.idp }),
   };
 }
 

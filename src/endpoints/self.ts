@@ -8,6 +8,7 @@ import { clearedCookie } from "../session/cookie";
 import { csrfGuard } from "../http/csrf";
 import type { Logger } from "../log";
 import { listedView, sessionView } from "./views";
+import type { EndSession } from "../oidc";
 
 /** Dependencies of the self-service endpoints. */
 export interface SelfServiceOptions {
@@ -15,6 +16,8 @@ export interface SelfServiceOptions {
   sessions: SessionManager;
   transitions: Transitions;
   log: Logger;
+  /** RP-initiated logout (src/oidc/rp-logout.ts): where a form logout of a provider's session goes instead, if anywhere. */
+  endSession?: EndSession;
 }
 
 const FORM_TYPES = /^(application\/x-www-form-urlencoded|multipart\/form-data|text\/plain)\b/i;
@@ -50,10 +53,14 @@ export function selfService(options: SelfServiceOptions) {
   app.get("/session", (c) => c.json(sessionView(requireSession(c).session)));
 
   app.post("/logout", async (c) => {
+    const ended = c.get("auth");
     await transitions.logout(c, "session");
     c.set("sessionCookie", clearedCookie(config.cookie));
     c.header("Clear-Site-Data", '"cookies"');
     const form = FORM_TYPES.test(c.req.header("content-type") ?? "") || c.req.header("sec-fetch-mode") === "navigate";
+    // A browser leaving a provider's session goes on to the provider's logout; an API call (fetch) still gets 204 (docs/oidc.md).
+    const provider = form && ended?.status === "valid" ? await options.endSession?.(c, ended.session) : undefined;
+    if (provider) return c.redirect(provider, 303);
     return form ? c.redirect(logoutTarget(c.req.query("next"), config.loginPath), 303) : c.body(null, 204);
   });
 

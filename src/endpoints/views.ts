@@ -11,6 +11,8 @@ export function sessionView(session: SessionRecord) {
     auth_time: seconds(session.authTime),
     expires_at: seconds(session.expiresAt),
     idle_expires_at: session.idleTimeout === null ? null : seconds(Math.min(session.expiresAt, session.lastSeenAt + session.idleTimeout)),
+    // The identity provider's name, for a session it logged in (contract §10); absent for X-Gate-Login sessions.
+    ...(session.idp !== undefined && { idp: session.idp }),
   };
 }
 

@@ -3,10 +3,13 @@ import { GateError } from "../errors";
 import { isNavigation, isPreflight } from "../http/client";
 import { type GateEnv, requireSession } from "../http/context";
 import type { Logger } from "../log";
+import { oidcPath } from "../oidc/deps";
 
 /** Options of {@link enforcePolicy}. */
 export interface EnforcePolicyOptions {
   loginPath: string;
+  /** `GATE.login_provider`: navigations go to that provider's login (`/_gate/oidc/<name>/login`) instead of `loginPath`. */
+  loginProvider?: string;
   now: () => number;
   log: Logger;
 }
@@ -17,10 +20,12 @@ export interface EnforcePolicyOptions {
  * CORS preflight on a `session` route (without identity); `session`
  * requires a valid session with one of the route's roles and, with `fresh`, a
  * recent enough login. Navigations are sent to the login page instead of
- * getting a 401; `next` carries the path back after login.
+ * getting a 401; `next` carries the path back after login (with
+ * `login_provider`, the provider's login, which asks for a fresh login on `reauth=1`).
  */
 export function enforcePolicy(options: EnforcePolicyOptions): MiddlewareHandler<GateEnv> {
-  const { loginPath, now, log } = options;
+  const { now, log } = options;
+  const loginPath = options.loginProvider ? oidcPath(options.loginProvider, "login") : options.loginPath;
   return async function enforcePolicy(c, next) {
     const route = c.get("route");
     if (route.access === "deny") throw new GateError("not_found");

@@ -29,6 +29,10 @@ export interface Identity {
   sub: string;
   roles: string[];
   claims?: Record<string, unknown>;
+  /** The identity provider that logged the user in (`GATE.oidc.<name>`); absent for `X-Gate-Login` and the admin API. */
+  idp?: string;
+  /** That provider's session id (its ID token's `sid`), for back-channel logout. */
+  idpSid?: string;
 }
 
 /** Runs work after the response (ExecutionContext.waitUntil). */

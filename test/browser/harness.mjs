@@ -72,21 +72,25 @@ function writeTestConfig(dir, session, gate, vars = {}, limitFactor = LIMIT_FACT
  * config (`gate` replaces keys of GATE, `session` of GATE.session; `vars` are added
  * to the Worker's [vars], such as SESSION_STORE; `env` goes to both processes;
  * `limitFactor` replaces the ×100 on every limit, 1 for a test about limits), in its
- * own process group, and waits for `/_gate/health`.
+ * own process group, and waits for `/_gate/health`. With `idp`, the demo identity
+ * provider runs too (GATE.oidc.demo, on a free port: `gate.idpUrl`); without it, it
+ * is turned off (DEMO_IDP=0).
  * Returns the gate's URL, the admin token, what the processes printed, and `stop()`.
  */
-export async function startGate({ session = {}, gate: policy = {}, env = {}, vars = {}, limitFactor = LIMIT_FACTOR } = {}) {
+export async function startGate({ session = {}, gate: policy = {}, env = {}, vars = {}, limitFactor = LIMIT_FACTOR, idp = false } = {}) {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`no Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
   }
   const dir = mkdtempSync(join(tmpdir(), "gatehouse-browser-"));
   const config = writeTestConfig(dir, session, policy, vars, limitFactor);
   const [gatePort, demoPort] = [await freePort(), await freePort()];
+  const idpPort = idp ? await freePort() : undefined;
+  const idpEnv = idpPort ? { IDP_PORT: String(idpPort) } : { DEMO_IDP: "0" };
   const child = spawn(process.execPath, [join(ROOT, "scripts", "start.mjs")], {
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, ...env, GATE_CONFIG: config, GATE_PORT: String(gatePort), DEMO_PORT: String(demoPort), NO_COLOR: "1" },
+    env: { ...process.env, ...idpEnv, ...env, GATE_CONFIG: config, GATE_PORT: String(gatePort), DEMO_PORT: String(demoPort), NO_COLOR: "1" },
   });
   const lines = [];
   for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => lines.push(line));
@@ -106,6 +110,8 @@ export async function startGate({ session = {}, gate: policy = {}, env = {}, var
   const gate = {
     url: `http://localhost:${gatePort}`,
     port: gatePort,
+    /** The demo identity provider's issuer, with `idp`. */
+    idpUrl: idpPort ? `http://127.0.0.1:${idpPort}` : undefined,
     adminToken: undefined,
     output: () => lines.join("\n"),
     /** The gate's JSON log events (contract §7), in order. */
