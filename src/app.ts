@@ -26,6 +26,8 @@ import { health } from "./endpoints/health";
 import { admin } from "./endpoints/admin";
 import { jwks } from "./endpoints/jwks";
 import { OIDC_PREFIX, createOidc } from "./oidc";
+import { createDeviceOffer, dbsc, logSkippedRefresh, refreshLimitKeepsSession } from "./endpoints/dbsc";
+import { createChallenges } from "./dbsc/challenge";
 import type { AssertionKeys } from "./assertion/signing-keys";
 import { createAssertionSigner } from "./assertion/sign";
 
@@ -74,7 +76,8 @@ function report(error: Error, c: Context<GateEnv>, log: Logger): void {
 export function createApp(deps: GateDeps) {
   const { config, store, now, log, assertionKeys } = deps;
   const sessions = createSessionManager({ policy: config.session, store, keys: deps.keys, now, log });
-  const transitions = createTransitions({ sessions, cookie: config.cookie, now });
+  const challenges = createChallenges(deps.keys.deviceChallenge, now);
+  const transitions = createTransitions({ sessions, cookie: config.cookie, now, offer: createDeviceOffer(config, challenges) });
   const issuer = config.issuer ?? config.publicOrigin;
   const signAssertion = createAssertionSigner({ keys: assertionKeys, issuer, originUrl: config.origin.url, now });
   const limit = createLimitCheck(deps.limiterBackend, log);
@@ -93,12 +96,14 @@ export function createApp(deps: GateDeps) {
   // A fresh id for every request; never the client's (headerName "": its X-Request-Id is not read).
   app.use(requestId({ headerName: "" }));
   app.use(prepare({ routes: config.routes, publicOrigin: config.publicOrigin, ipv6LimitPrefix: config.ipv6LimitPrefix, log }));
+  if (config.session.deviceBound !== "off") app.use(logSkippedRefresh(log), refreshLimitKeepsSession());
   app.use(admit({ sessions, cookie: config.cookie, limiters: config.rateLimits, limit, failedAuth, log, now }));
   app.route(ADMIN_PREFIX, admin({ config, sessions, failedAuth }));
   // OIDC login (contract §10), only for a gate with providers: before selfService, whose CSRF check covers only its own endpoints.
   const oidc = config.oidc.size > 0 ? createOidc({ config, store, sessions, transitions, now, log }) : undefined;
   if (oidc) app.route(OIDC_PREFIX, oidc.routes);
   app.route(GATE_PREFIX, selfService({ config, sessions, transitions, log, endSession: oidc?.endSession }));
+  app.route(GATE_PREFIX, dbsc({ config, sessions, challenges, now, log }));
   app.route(GATE_PREFIX, health(store, log));
   app.route(GATE_PREFIX, jwks(assertionKeys));
 
@@ -108,7 +113,7 @@ export function createApp(deps: GateDeps) {
   });
   app.all("*", csrfGuard(config, log, (c) => c.get("route").csrf));
   const { loginPath, loginProvider } = config;
-  app.all("*", enforcePolicy({ loginPath, loginProvider, now, log }));
+  app.all("*", enforcePolicy({ loginPath, loginProvider, deviceBound: config.session.deviceBound, now, log }));
   const terminal = deps.terminal ?? forward({ config, transitions, stillValid: sessions.device.stillValid, log, now, signAssertion });
   app.all("*", (c) => terminal(c, { transitions, config }));
   return app;

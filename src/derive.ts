@@ -4,6 +4,8 @@ import { utf8 } from "./util/encoding";
 export interface GateKeys {
   /** HMAC-SHA256 key that computes a token's successor at rotation. */
   rotation: CryptoKey;
+  /** HMAC-SHA256 key of the stateless DBSC challenges (src/dbsc/challenge.ts). */
+  deviceChallenge: CryptoKey;
 }
 
 /** The HKDF parameters of one purpose: the salt is the gate's, the `info` names the purpose. */
@@ -27,5 +29,8 @@ export async function hmacKey(secret: string, info: string, usages: string[] = [
  * `info` per purpose, so no two purposes share key material.
  */
 export async function deriveKeys(secret: string): Promise<GateKeys> {
-  return { rotation: await hmacKey(secret, "gatehouse/rotation/v1") };
+  return {
+    rotation: await hmacKey(secret, "gatehouse/rotation/v1"),
+    deviceChallenge: await hmacKey(secret, "gatehouse/dbsc-challenge/v1", ["sign", "verify"]),
+  };
 }

@@ -11,6 +11,7 @@ export type LogEvent =
   | "session.device_bound"
   | "session.device_refreshed"
   | "session.device_proof_failed"
+  | "session.device_skipped"
   | "auth.denied"
   | "login.invalid"
   | "oidc.login"

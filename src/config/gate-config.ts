@@ -43,7 +43,7 @@ export interface GateConfig {
     max_per_user?: number;
     /** Device Bound Session Credentials (W3C DBSC): offer them to browsers that can, or also require them on routes with device_bound = true. */
     device_bound?: "off" | "offer" | "require";
-    /** How long a device-bound session's cookie token is accepted after it was issued. */
+    /** How long a device-bound session's cookie token is accepted after it was issued (at least 3m: Chrome refreshes 2 minutes before the cookie expires). */
     device_cookie_ttl?: Duration;
   };
   /** The signing keys of X-Gate-Assertion. */

@@ -40,7 +40,16 @@ export interface Challenges {
   issue(sid: string, gen: number, purpose: ChallengePurpose): Promise<string>;
   /** True only for a challenge this key issued for exactly (sid, gen, purpose), at most 5 minutes ago; false, never a throw, for any other text. */
   verify(challenge: unknown, sid: string, gen: number, purpose: ChallengePurpose): Promise<boolean>;
+  /**
+   * As {@link verify}, telling apart a challenge this key issued for exactly
+   * (sid, gen, purpose) that has only expired: a browser re-sends the proof it
+   * cached for the last challenge it got, which is routine, not an attack.
+   */
+  check(challenge: unknown, sid: string, gen: number, purpose: ChallengePurpose): Promise<ChallengeCheck>;
 }
+
+/** {@link Challenges.check}'s answer. */
+export type ChallengeCheck = "valid" | "expired" | "invalid";
 
 const CHALLENGE_PATTERN = /^(0|[1-9][0-9]{0,11})\.([A-Za-z0-9_-]{43})$/;
 const PURPOSES: ReadonlySet<unknown> = new Set(["registration", "refresh"]);
@@ -61,6 +70,21 @@ const macInput = (purpose: ChallengePurpose, sid: string, gen: number, t: number
  * from GATE_SECRET with {@link CHALLENGE_KEY_INFO}) and an injected clock in epoch ms.
  */
 export function createChallenges(key: CryptoKey, now: () => number): Challenges {
+  async function check(challenge: unknown, sid: string, gen: number, purpose: ChallengePurpose): Promise<ChallengeCheck> {
+    if (typeof challenge !== "string" || !validInputs(sid, gen, purpose)) return "invalid";
+    const match = CHALLENGE_PATTERN.exec(challenge);
+    if (!match) return "invalid";
+    const t = Number(match[1]);
+    const age = now() - t * 1000;
+    if (age < -CHALLENGE_MAX_SKEW_MS) return "invalid";
+    const mac = fromBase64url(match[2]);
+    // A non-canonical last character decodes to the same bytes; refuse it so one MAC has one spelling.
+    if (base64url(mac) !== match[2]) return "invalid";
+    // crypto.subtle.verify compares in constant time.
+    if (!(await crypto.subtle.verify("HMAC", key, mac, macInput(purpose, sid, gen, t)))) return "invalid";
+    return age > CHALLENGE_MAX_AGE_MS ? "expired" : "valid";
+  }
+
   return {
     async issue(sid, gen, purpose) {
       if (!validInputs(sid, gen, purpose)) throw new TypeError("challenge for an invalid sid, generation or purpose");
@@ -68,18 +92,7 @@ export function createChallenges(key: CryptoKey, now: () => number): Challenges 
       const mac = await crypto.subtle.sign("HMAC", key, macInput(purpose, sid, gen, t));
       return `${t}.${base64url(mac)}`;
     },
-    async verify(challenge, sid, gen, purpose) {
-      if (typeof challenge !== "string" || !validInputs(sid, gen, purpose)) return false;
-      const match = CHALLENGE_PATTERN.exec(challenge);
-      if (!match) return false;
-      const t = Number(match[1]);
-      const age = now() - t * 1000;
-      if (age > CHALLENGE_MAX_AGE_MS || age < -CHALLENGE_MAX_SKEW_MS) return false;
-      const mac = fromBase64url(match[2]);
-      // A non-canonical last character decodes to the same bytes; refuse it so one MAC has one spelling.
-      if (base64url(mac) !== match[2]) return false;
-      // crypto.subtle.verify compares in constant time.
-      return crypto.subtle.verify("HMAC", key, mac, macInput(purpose, sid, gen, t));
-    },
+    verify: async (challenge, sid, gen, purpose) => (await check(challenge, sid, gen, purpose)) === "valid",
+    check,
   };
 }

@@ -13,6 +13,7 @@ export {
   CHALLENGE_KEY_INFO,
   CHALLENGE_MAX_AGE_MS,
   CHALLENGE_MAX_SKEW_MS,
+  type ChallengeCheck,
   type ChallengePurpose,
   type Challenges,
   createChallenges,

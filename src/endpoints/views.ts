@@ -25,6 +25,7 @@ export function listedView(session: SessionRecord, currentSid?: string) {
     user_agent: session.userAgent,
     ip: session.ip,
     issued_by: session.issuedBy ?? "login",
+    device_bound: session.device !== undefined,
     current: session.sid === currentSid,
   };
 }

@@ -19,6 +19,8 @@ export interface GateVariables {
   storeOutage?: StoreUnavailableError;
   /** The Set-Cookie for the session cookie this response must carry (rotation, login, clearing). */
   sessionCookie?: string;
+  /** `Secure-Session-Registration` for a response that created a cookie session (DBSC offer). */
+  deviceOffer?: string;
   requestId: string;
   /** The client's address as Cloudflare's edge sent it (`CF-Connecting-IP`): logs keep it whole. */
   clientIp: string;

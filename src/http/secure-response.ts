@@ -38,6 +38,8 @@ export function secureResponse(options: SecureResponseOptions): MiddlewareHandle
     if (id) headers.set("X-Request-Id", id);
     const cookie = c.get("sessionCookie");
     if (cookie) headers.append("Set-Cookie", cookie);
+    const offer = c.get("deviceOffer");
+    if (offer) headers.set("Secure-Session-Registration", offer);
     const authenticated = c.get("auth")?.status === "valid";
     if (authenticated || cookie) keepPrivate(headers, cookie !== undefined);
     // Hono's `c.res` setter copies the old response's headers onto the new one,

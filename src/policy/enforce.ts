@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import type { DeviceBoundMode } from "../config/types";
 import { GateError } from "../errors";
 import { isNavigation, isPreflight } from "../http/client";
 import { type GateEnv, requireSession } from "../http/context";
@@ -10,6 +11,8 @@ export interface EnforcePolicyOptions {
   loginPath: string;
   /** `GATE.login_provider`: navigations go to that provider's login (`/_gate/oidc/<name>/login`) instead of `loginPath`. */
   loginProvider?: string;
+  /** `session.device_bound`: with "require", routes with `device_bound = true` admit only device-bound sessions. */
+  deviceBound?: DeviceBoundMode;
   now: () => number;
   log: Logger;
 }
@@ -38,6 +41,10 @@ export function enforcePolicy(options: EnforcePolicyOptions): MiddlewareHandler<
     if (route.roles && !route.roles.some((role) => session.roles.includes(role))) {
       log("auth.denied", { ...fields, reason: "missing_role" });
       throw new GateError("forbidden");
+    }
+    if (route.deviceBound && options.deviceBound === "require" && !session.device) {
+      log("auth.denied", { ...fields, reason: "device_binding_required" });
+      throw new GateError("device_binding_required");
     }
     if (route.fresh !== undefined && now() - session.authTime > route.fresh) {
       log("auth.denied", { ...fields, reason: "not_fresh" });

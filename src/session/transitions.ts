@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { GateEnv } from "../http/context";
 import { type CookieOptions, clearedCookie, sessionCookie } from "./cookie";
 import type { Identity, SessionManager } from "./manager";
+import type { SessionRecord } from "../store/types";
 
 /** Which sessions a logout ends: the request's own, or every session of its user. */
 export type LogoutScope = "session" | "user";
@@ -11,6 +12,8 @@ export interface TransitionOptions {
   sessions: SessionManager;
   cookie: CookieOptions;
   now: () => number;
+  /** What a response that creates a cookie session also carries (the DBSC registration offer). */
+  offer?: (c: Context<GateEnv>, session: SessionRecord) => Promise<void>;
 }
 
 /**
@@ -46,6 +49,7 @@ export function createTransitions(options: TransitionOptions) {
     const client = { ip: c.get("clientIp"), userAgent: c.req.header("user-agent") ?? "" };
     const { token, session } = await sessions.login(identity, client);
     c.set("sessionCookie", sessionCookie(cookie, token, (session.expiresAt - now()) / 1_000));
+    await options.offer?.(c, session);
   }
 
   return { login, logout };

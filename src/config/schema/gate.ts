@@ -27,7 +27,7 @@ const SESSION = table(
     binding: choice(["off", "report", "enforce"], { doc: "Binding to browser family and network: log a change (report) or also end the session (enforce).", fallback: "report" }),
     max_per_user: whole({ doc: "Sessions one user may hold; a login past it ends the least recently used.", fallback: 50, min: 1, max: 1_000 }),
     device_bound: choice(["off", "offer", "require"], { doc: "Device Bound Session Credentials (W3C DBSC): offer them to browsers that can, or also require them on routes with device_bound = true.", fallback: "offer" }),
-    device_cookie_ttl: duration({ doc: "How long a device-bound session's cookie token is accepted after it was issued.", fallback: "10m" }),
+    device_cookie_ttl: duration({ doc: "How long a device-bound session's cookie token is accepted after it was issued (at least 3m: Chrome refreshes 2 minutes before the cookie expires).", fallback: "10m", min: 180_000 }),
   },
   { doc: "Sessions: timeouts, rotation, binding." },
 );
