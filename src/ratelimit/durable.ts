@@ -1,5 +1,7 @@
 import type { GatehouseSessions, SessionObjects } from "../store/durable-object";
+import { DURABLE_TIMEOUT_MS } from "../store/durable";
 import { OBJECT } from "../store/durable-layout";
+import { withDeadline } from "../util/deadline";
 import type { LimiterBackend } from "./types";
 import { createBlockedMemory } from "./blocked";
 
@@ -21,7 +23,8 @@ export function createDurableLimiters(binding: SessionObjects, now: () => number
   return {
     async limit(limiter, key) {
       const at = now();
-      const hit = await namespace.get(namespace.idFromName(OBJECT.limiter(limiter.name, key))).hit(limiter.limit, limiter.period, at);
+      const stub = namespace.get(namespace.idFromName(OBJECT.limiter(limiter.name, key)));
+      const hit = await withDeadline(stub.hit(limiter.limit, limiter.period, at), DURABLE_TIMEOUT_MS, "durable rate limit");
       if (!hit.success) blocked.remember(limiter, key, hit.reset);
       return { success: hit.success, limit: limiter.limit, remaining: hit.remaining, resetIn: hit.reset - at };
     },

@@ -27,6 +27,10 @@ export function createTransitions(options: TransitionOptions) {
   /** Ends the request's session, or all of its user's, and clears the cookie. Nothing happens without a session. */
   async function logout(c: Context<GateEnv>, scope: LogoutScope): Promise<void> {
     const auth = c.get("auth");
+    // The store could not say whose session this is: clearing the cookie with a success would leave the
+    // session valid for anyone holding a copy. The outage answers 503 instead, and the cookie stays.
+    const outage = auth?.status !== "valid" ? c.get("storeOutage") : undefined;
+    if (outage) throw outage;
     if (auth?.status !== "valid") return;
     // The current session is named too: on KV the user index may not list it yet.
     if (scope === "user") await sessions.revokeUser(auth.session.sub, "logout_user", auth.session);

@@ -1,3 +1,4 @@
+import { withDeadline } from "../util/deadline";
 import { createLru } from "../util/lru";
 import { ENTRY, OBJECT } from "./durable-layout";
 import type { GatehouseSessions, Resolved, SessionObjects } from "./durable-object";
@@ -9,6 +10,9 @@ import { CorruptRecordError, type SessionRecord, type SessionStore, type StoreOp
 const OWNER_CACHE_SIZE = 10_000;
 
 const ms = (ttl: Ttl) => Math.max(1, Math.ceil(ttl));
+
+/** How long one call to an object may take before it counts as an outage (503, cookie kept), as Redis's 2 s. */
+export const DURABLE_TIMEOUT_MS = 2_000;
 
 /**
  * Whether a failed call may be sent once more: the runtime marks transient
@@ -24,7 +28,7 @@ function retryable(operation: StoreOperation, error: unknown): boolean {
 /** Runs one operation (building fresh stubs each time: a stub that threw may be broken); a failure is an outage, a malformed record is not. */
 async function guard<T>(operation: StoreOperation, run: () => Promise<T>, attempt = 0): Promise<T> {
   try {
-    return await run();
+    return await withDeadline(run(), DURABLE_TIMEOUT_MS, `durable ${operation}`);
   } catch (error) {
     if (error instanceof CorruptRecordError) throw error;
     if (attempt === 0 && retryable(operation, error)) return guard(operation, run, 1);

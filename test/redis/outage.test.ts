@@ -44,15 +44,37 @@ describe("a Redis outage", () => {
     ["answers HTTP 500", "http500"],
     ["answers garbage instead of JSON", "garbage"],
     ["does not answer at all", "hang"],
-  ] as const)("treats a bridge that %s as an outage, and recovers", async (_, mode) => {
+  ] as const)(
+    "treats a bridge that %s as an outage, and recovers",
+    async (_, mode) => {
+      const gate = await createTestGate({ store: "redis", gate: limits });
+      const token = await gate.login(`outage-${mode}`);
+      await gate.redis!.mode(mode);
+      await expectUnavailable(await gate.request("/dashboard", { headers: cookie(token) }));
+      expect((await gate.request("/public/page")).status).toBe(200);
+      expect((await gate.request("/_gate/health")).status).toBe(503);
+      await gate.redis!.mode("normal");
+      expect((await gate.request("/dashboard", { headers: cookie(token) })).status).toBe(200);
+      expect((await gate.request("/_gate/health")).status).toBe(200);
+    },
+    20_000,
+  );
+
+  it("refuses a logout it cannot carry out with 503, keeping the cookie, and logs the user out once the store is back", async () => {
     const gate = await createTestGate({ store: "redis", gate: limits });
-    const token = await gate.login(`outage-${mode}`);
-    await gate.redis!.mode(mode);
-    await expectUnavailable(await gate.request("/dashboard", { headers: cookie(token) }));
-    expect((await gate.request("/public/page")).status).toBe(200);
-    expect((await gate.request("/_gate/health")).status).toBe(503);
+    const token = await gate.login("outage-logout");
+    await gate.redis!.mode("http500");
+    const headers = { ...cookie(token), "Sec-Fetch-Site": "same-origin" };
+    const forms: Record<string, string>[] = [{}, { "Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Mode": "navigate" }];
+    for (const extra of forms) {
+      const refused = await gate.request("/_gate/logout", { method: "POST", headers: { ...headers, ...extra } });
+      expect(refused.status).toBe(503);
+      expect(refused.headers.getSetCookie()).toEqual([]);
+      expect(refused.headers.get("clear-site-data")).toBeNull();
+    }
     await gate.redis!.mode("normal");
-    expect((await gate.request("/dashboard", { headers: cookie(token) })).status).toBe(200);
-    expect((await gate.request("/_gate/health")).status).toBe(200);
-  }, 20_000);
+    expect((await gate.request("/dashboard", { headers: cookie(token) })).status).toBe(200); // nothing was half done
+    expect((await gate.request("/_gate/logout", { method: "POST", headers })).status).toBe(204);
+    expect((await gate.request("/dashboard", { headers: cookie(token) })).status).toBe(401);
+  });
 });

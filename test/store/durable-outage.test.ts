@@ -34,6 +34,7 @@ const FAILURES: Array<[string, () => Promise<unknown>]> = [
   ["overloaded (the error carries .overloaded)", () => Promise.reject(overloaded)],
   ["disconnected (.retryable, retried once, in vain)", () => Promise.reject(objectError("Network connection lost.", { retryable: true }))],
   ["reset by a deploy", () => Promise.reject(objectError("Durable Object reset because its code was updated."))],
+  ["hanging (never answering: the 2 s deadline ends the wait)", () => new Promise(() => {})],
   [
     "throwing synchronously",
     () => {
@@ -68,6 +69,7 @@ describe("a Durable Objects outage", () => {
       expect((await gate.request("/dashboard", { headers: cookie(token) })).status).toBe(200);
       expect((await gate.request("/_gate/health")).status).toBe(200);
     },
+    30_000, // the hanging case waits out the 2 s deadline on each of its calls
   );
 
   it("logs the runtime's reason, not the request's data", async () => {
