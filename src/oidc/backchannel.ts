@@ -63,7 +63,7 @@ export function oidcBackchannelLogout(deps: OidcDeps): Handler<GateEnv> {
         throw new OidcFailure("bad_request", "logout_token_replayed");
       }
       const ended = await sessionsFor(deps.store, provider, verified.subject);
-      await Promise.all(ended.map((session) => deps.sessions.revoke(session, "logout")));
+      await Promise.all(ended.map((session) => deps.sessions.revoke(session, "idp_logout")));
       deps.log("oidc.backchannel_logout", { ...fields, by: "sid" in verified.subject ? "sid" : "sub", sids: ended.map((session) => session.sid) });
       return c.body(null, 200, { "Cache-Control": "no-store" });
     } catch (error) {

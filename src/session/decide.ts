@@ -48,7 +48,9 @@ export type RevocationReason =
   | "reuse_detected"
   | "binding_mismatch"
   | "admin"
-  | "self_service";
+  | "self_service"
+  /** The identity provider ended its session (OpenID Connect Back-Channel Logout). */
+  | "idp_logout";
 
 /** Longest gap between two writes of `lastSeenAt`; see {@link touchInterval}. */
 const MAX_TOUCH_INTERVAL = 60_000;

@@ -51,6 +51,7 @@ describe("POST /_gate/oidc/<name>/backchannel-logout", () => {
     expect(await alive(gate, first.token)).toBe(false);
     for (const survivor of [second.token, viaPub.token, bob.token, origin]) expect(await alive(gate, survivor)).toBe(true);
     expect(gate.events("oidc.backchannel_logout")).toEqual([expect.objectContaining({ provider: "corp", by: "sid", sids: [first.sid] })]);
+    expect(gate.events("session.revoked").filter((e) => e.reason === "idp_logout")).toEqual([expect.objectContaining({ sid: first.sid })]);
     expect(gate.origin.received.filter((seen) => seen.path.startsWith("/_gate"))).toEqual([]);
   });
 
