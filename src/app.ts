@@ -96,8 +96,9 @@ export function createApp(deps: GateDeps) {
   // A fresh id for every request; never the client's (headerName "": its X-Request-Id is not read).
   app.use(requestId({ headerName: "" }));
   app.use(prepare({ routes: config.routes, publicOrigin: config.publicOrigin, ipv6LimitPrefix: config.ipv6LimitPrefix, log }));
-  if (config.session.deviceBound !== "off") app.use(logSkippedRefresh(log), refreshLimitKeepsSession());
+  if (config.session.deviceBound !== "off") app.use(refreshLimitKeepsSession());
   app.use(admit({ sessions, cookie: config.cookie, limiters: config.rateLimits, limit, failedAuth, log, now }));
+  if (config.session.deviceBound !== "off") app.use(logSkippedRefresh(log));
   app.route(ADMIN_PREFIX, admin({ config, sessions, failedAuth }));
   // OIDC login (contract §10), only for a gate with providers: before selfService, whose CSRF check covers only its own endpoints.
   const oidc = config.oidc.size > 0 ? createOidc({ config, store, sessions, transitions, now, log }) : undefined;

@@ -94,6 +94,9 @@ export function providersOf(problems: Problems, raw: GateTable["oidc"], env: Env
       clientSecret: typeof secret === "string" && secret !== "" ? secret : undefined,
       scopes,
       userClaim: entry.user_claim ?? "sub",
+      // A sub (or a user name) is unique only at its provider (OpenID Connect Core §2): another provider's "42" is
+      // someone else. A verified email means the same person wherever it comes from.
+      subPrefix: entry.sub_prefix ?? ((entry.user_claim ?? "sub") === "email" ? "" : `${name}:`),
       rolesClaim: entry.roles_claim,
       allowedEmailDomains: (entry.allowed_email_domains ?? []).map((domain) => domain.toLowerCase()),
       allowedUsers: entry.allowed_users ?? [],

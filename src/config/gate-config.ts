@@ -104,6 +104,8 @@ export interface GateConfig {
     scopes?: string[];
     /** The ID token claim that becomes the session's sub ("email" needs email_verified = true). */
     user_claim?: string;
+    /** Put before the user_claim value to make the session's sub; default "<name>:" (a sub or user name is unique only at its provider), "" for user_claim = "email". */
+    sub_prefix?: string;
     /** A claim (string or list of strings; a dotted path) that becomes the session's roles. */
     roles_claim?: string;
     /** Only users with a verified email in these domains may log in. */

@@ -63,6 +63,8 @@ export interface OidcProvider {
   clientSecret?: string;
   scopes: readonly string[];
   userClaim: string;
+  /** Put before the `userClaim` value to make the session's `sub`. */
+  subPrefix: string;
   rolesClaim?: string;
   allowedEmailDomains: readonly string[];
   allowedUsers: readonly string[];

@@ -154,12 +154,9 @@ export function createDeviceOffer(config: Config, challenges: Challenges) {
  */
 export function logSkippedRefresh(log: Logger): MiddlewareHandler<GateEnv> {
   return async function logSkippedRefresh(c, next) {
-    const header = c.req.header("secure-session-skipped");
-    if (header) {
-      for (const skipped of readSkipped(header)) {
-        log("session.device_skipped", { reason: skipped.reason, sid: skipped.sessionId, path: c.get("path"), request_id: c.get("requestId") });
-      }
-    }
+    const skipped = readSkipped(c.req.header("secure-session-skipped"));
+    // One line per admitted request (this runs after the rate limits), whatever the header lists.
+    if (skipped.length > 0) log("session.device_skipped", { skipped: skipped.map(({ reason, sessionId }) => ({ reason, sid: sessionId })), path: c.get("path"), request_id: c.get("requestId") });
     await next();
   };
 }

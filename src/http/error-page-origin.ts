@@ -3,12 +3,17 @@ import type { Config } from "../config/types";
 import type { GateError } from "../errors";
 import type { Logger } from "../log";
 import { upstreamUrl } from "../proxy/upstream";
+import { withDeadline } from "../util/deadline";
+import { readCapped } from "../util/read-capped";
 import type { GateEnv } from "./context";
 
 /** How long the origin may take to render `error_page`, headers and body (contract §9). */
 export const ERROR_PAGE_TIMEOUT_MS = 2_000;
 /** An error page is a small document; a larger answer is taken for a fault, not buffered further. */
 const MAX_PAGE_BYTES = 256 * 1024;
+/** How long an isolate reuses the origin's page of one error code, and how long it remembers that the origin failed. */
+const PAGE_CACHE_MS = 60_000;
+const FAILURE_CACHE_MS = 5_000;
 
 /** Options of {@link createOriginPage}. */
 export interface OriginPageOptions {
@@ -37,7 +42,9 @@ export type FetchOriginPage = (error: GateError, c: Context<GateEnv>, requestId:
  * `X-Gate-Error`, `X-Gate-Status`, `X-Request-Id` and `Accept: text/html`.
  * The page "fails" (contract §15) on a network error, a status other than 200,
  * a Content-Type other than text/html, or no complete answer within the
- * timeout. `undefined` in middleware mode: there is no origin to ask.
+ * timeout. Each isolate reuses the page of an error code for a minute (the page
+ * must not depend on the request), and after a failure uses the built-in one
+ * for a few seconds. `undefined` in middleware mode: there is no origin to ask.
  */
 export function createOriginPage(options: OriginPageOptions): FetchOriginPage | undefined {
   const { path, origin, log } = options;
@@ -46,25 +53,32 @@ export function createOriginPage(options: OriginPageOptions): FetchOriginPage | 
   if (!binding && !origin.url) return undefined;
   const send = binding ? (request: Request) => binding.fetch(request) : (request: Request) => fetch(request);
 
-  return async function fetchOriginPage(error, c, requestId) {
+  async function ask(error: GateError, c: Context<GateEnv>, requestId: string | undefined): Promise<OriginPage | undefined> {
     const base = origin.url ?? new URL(new URL(c.req.url).origin);
     const headers = new Headers({ Accept: "text/html", "X-Gate-Error": error.code, "X-Gate-Status": String(error.status) });
     if (requestId) headers.set("X-Request-Id", requestId);
     const controller = new AbortController();
     const request = new Request(upstreamUrl(base, path, ""), { headers, redirect: "manual", signal: controller.signal });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    });
     try {
-      return await Promise.race([readPage(send(request)), late]);
+      return await withDeadline(readPage(send(request)), timeoutMs, "error_page");
     } catch (failure) {
       controller.abort();
       log?.("origin.error", { error_page: path, error: String(failure), request_id: requestId });
       return undefined;
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
     }
+  }
+
+  // Per isolate and error code, one answer at a time: a flood of refused navigations (a client far over its
+  // rate limit) must not become a flood of requests to the origin. A failure is remembered for less long.
+  const pages = new Map<string, { until: number; page: Promise<OriginPage | undefined> }>();
+  return function fetchOriginPage(error, c, requestId) {
+    const now = Date.now();
+    const cached = pages.get(error.code);
+    if (cached && cached.until > now) return cached.page;
+    const entry = { until: now + PAGE_CACHE_MS, page: ask(error, c, requestId) };
+    entry.page.then((page) => void (page === undefined && (entry.until = Date.now() + FAILURE_CACHE_MS)));
+    pages.set(error.code, entry);
+    return entry.page;
   };
 }
 
@@ -76,7 +90,6 @@ async function readPage(pending: Promise<Response>): Promise<OriginPage> {
     await response.body?.cancel();
     throw new Error(`answered ${response.status} ${contentType || "without a Content-Type"}`);
   }
-  const body = await response.arrayBuffer();
-  if (body.byteLength > MAX_PAGE_BYTES) throw new Error(`answered a page of ${body.byteLength} bytes, over ${MAX_PAGE_BYTES}`);
-  return { body, contentType };
+  const body = await readCapped(response, MAX_PAGE_BYTES);
+  return { body: body.buffer as ArrayBuffer, contentType };
 }

@@ -45,7 +45,7 @@ async function logoutTokenOf(request: Request): Promise<string> {
 /**
  * `POST /_gate/oidc/<name>/backchannel-logout` (OpenID Connect Back-Channel
  * Logout 1.0): the provider, server to server, says a session of its own
- * ended. A valid logout token, its `jti` claimed once, ends the sessions
+ * ended. A valid logout token, its `jti` accepted once, ends the sessions
  * created from that provider session (`sid`), or with `sub` alone every
  * session of that user from that provider; 200 with `Cache-Control: no-store`.
  * Anything else: 400 (503 when the provider's keys cannot be fetched).
@@ -59,11 +59,13 @@ export function oidcBackchannelLogout(deps: OidcDeps): Handler<GateEnv> {
       const token = await logoutTokenOf(c.req.raw);
       const verified = await verifyLogoutToken(token, provider, await deps.discovery(provider), deps.now());
       const ttl = Math.max(MIN_JTI_TTL_MS, verified.keepUntil * 1_000 - deps.now());
-      if (!(await deps.store.claimMark(await markKey("jti", provider.name, verified.jti), ttl))) {
-        throw new OidcFailure("bad_request", "logout_token_replayed");
-      }
+      const jti = await markKey("jti", provider.name, verified.jti);
+      if ((await deps.store.getMark(jti)) !== null) throw new OidcFailure("bad_request", "logout_token_replayed");
       const ended = await sessionsFor(deps.store, provider, verified.subject);
       await Promise.all(ended.map((session) => deps.sessions.revoke(session, "idp_logout")));
+      // Claimed once the sessions are ended, not before: a store failing halfway answers 503, and the provider's
+      // retry must not find the token spent. Two deliveries at once both end the same sessions, which is harmless.
+      await deps.store.claimMark(jti, ttl);
       deps.log("oidc.backchannel_logout", { ...fields, by: "sid" in verified.subject ? "sid" : "sub", sids: ended.map((session) => session.sid) });
       return c.body(null, 200, { "Cache-Control": "no-store" });
     } catch (error) {

@@ -56,6 +56,23 @@ export function keptClaims(claims: Record<string, unknown>): Record<string, unkn
 }
 
 /**
+ * The domain of an address `local@domain`, lower-cased in ASCII only: exactly
+ * one "@", a non-empty local part, and a domain of ASCII letters, digits, "-"
+ * and "." (an IDN arrives as punycode). Anything else has no domain, so no
+ * Unicode case folding can turn another domain into an allowed one (K, the
+ * Kelvin sign, lower-cases to "k").
+ */
+export function emailDomain(email: string): string | undefined {
+  const at = email.indexOf("@");
+  if (at <= 0 || at !== email.lastIndexOf("@")) return undefined;
+  const domain = email.slice(at + 1);
+  return /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/.test(domain) ? asciiLower(domain) : undefined;
+}
+
+/** Lower case for A–Z only: `toLowerCase()` would also fold look-alikes from elsewhere in Unicode into ASCII. */
+const asciiLower = (text: string) => text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+
+/**
  * The allow lists (403 when refused): `allowed_email_domains` needs a
  * verified email (`email_verified === true`) whose domain, after the last
  * "@", is listed (case-insensitive, no subdomains); `allowed_users` needs the
@@ -65,11 +82,11 @@ export function keptClaims(claims: Record<string, unknown>): Record<string, unkn
 export function checkAllowLists(provider: OidcProvider, claims: Record<string, unknown>, user: string): void {
   if (provider.allowedEmailDomains.length > 0) {
     if (claims.email_verified !== true || typeof claims.email !== "string") throw forbidden("email_domain_unverified");
-    const domain = claims.email.slice(claims.email.lastIndexOf("@") + 1).toLowerCase();
-    if (!provider.allowedEmailDomains.includes(domain)) throw forbidden("email_domain_not_allowed", domain.slice(0, 64));
+    const domain = emailDomain(claims.email);
+    if (domain === undefined || !provider.allowedEmailDomains.includes(domain)) throw forbidden("email_domain_not_allowed", (domain ?? "").slice(0, 64));
   }
   if (provider.allowedUsers.length > 0) {
-    const fold = (value: string) => (provider.userClaim === "email" ? value.toLowerCase() : value);
+    const fold = (value: string) => (provider.userClaim === "email" ? asciiLower(value) : value);
     if (!provider.allowedUsers.some((allowed) => fold(allowed) === fold(user))) throw forbidden("user_not_allowed");
   }
 }
@@ -86,8 +103,9 @@ export function identityOf(provider: OidcProvider, claims: Record<string, unknow
   if (provider.userClaim === "email" && claims.email_verified !== true) throw refused("email_unverified");
   checkAllowLists(provider, claims, user);
   const { roles, dropped } = provider.rolesClaim ? rolesOf(claimAt(claims, provider.rolesClaim)) : { roles: [], dropped: 0 };
-  const checked = identityFrom({ sub: user, roles, claims: keptClaims(claims) });
+  const checked = identityFrom({ sub: provider.subPrefix + user, roles, claims: keptClaims(claims) });
   if ("reason" in checked) throw refused("identity_invalid", checked.reason);
   const idpSid = typeof claims.sid === "string" && claims.sid.length <= MAX_CLAIM_LENGTH ? claims.sid : undefined;
-  return { identity: { ...checked, idp: provider.name, ...(idpSid && { idpSid }) }, droppedRoles: dropped };
+  const authTime = typeof claims.auth_time === "number" && Number.isFinite(claims.auth_time) ? claims.auth_time * 1_000 : undefined;
+  return { identity: { ...checked, idp: provider.name, ...(idpSid && { idpSid }), ...(authTime !== undefined && { authTime }) }, droppedRoles: dropped };
 }

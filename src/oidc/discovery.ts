@@ -1,8 +1,8 @@
-import { type JWTVerifyGetKey, createRemoteJWKSet } from "jose";
+import { type JWTVerifyGetKey, createRemoteJWKSet, customFetch } from "jose";
 import type { AuthorizationServer } from "oauth4webapi";
 import type { OidcProvider } from "../config/types";
 import { codeOf, unavailable } from "./failure";
-import { PROVIDER_TIMEOUT_MS, isAllowedEndpoint, loadOauth, requestOptions } from "./oauth";
+import { PROVIDER_TIMEOUT_MS, cappedFetch, isAllowedEndpoint, loadOauth, requestOptions } from "./oauth";
 
 /** Discovery is refetched after this long, so a provider's new endpoints are picked up without a redeploy. */
 const DISCOVERY_TTL_MS = 60 * 60_000;
@@ -50,6 +50,7 @@ async function discover(provider: OidcProvider): Promise<Discovered> {
     timeoutDuration: PROVIDER_TIMEOUT_MS,
     cooldownDuration: JWKS_COOLDOWN_MS,
     cacheMaxAge: JWKS_MAX_AGE_MS,
+    [customFetch]: cappedFetch,
   });
   return { as, keys, algorithms };
 }

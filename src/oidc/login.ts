@@ -30,7 +30,7 @@ export function loginNext(next: string | undefined): string {
   return next !== undefined && next.length <= MAX_NEXT_LENGTH ? logoutTarget(next, DEFAULT_NEXT) : DEFAULT_NEXT;
 }
 
-/** The authorization request: code flow, PKCE S256, state and nonce; a fresh login adds `prompt=login` and `max_age=0`. */
+/** The authorization request: code flow, PKCE S256, state, nonce and max_age; a fresh login has `prompt=login` and `max_age=0`. */
 async function authorizationUrl(c: Context<GateEnv>, deps: OidcDeps, provider: OidcProvider, discovered: Discovered, transaction: Transaction) {
   const oauth = await loadOauth();
   const url = new URL(discovered.as.authorization_endpoint as string);
@@ -43,7 +43,11 @@ async function authorizationUrl(c: Context<GateEnv>, deps: OidcDeps, provider: O
     nonce: transaction.nonce,
     code_challenge: await oauth.calculatePKCECodeChallenge(transaction.verifier),
     code_challenge_method: "S256",
-    ...(transaction.maxAge !== undefined && { prompt: "login", max_age: String(transaction.maxAge) }),
+    // Always a max_age, so the provider must say when it authenticated the user (auth_time, OpenID Connect Core
+    // §3.1.2.1) and `fresh` measures that: the session's own lifetime normally, 0 with prompt=login for a fresh login.
+    ...(transaction.maxAge !== undefined
+      ? { prompt: "login", max_age: String(transaction.maxAge) }
+      : { max_age: String(Math.floor(deps.config.session.absoluteTimeout / 1_000)) }),
   };
   for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
   return url.href;

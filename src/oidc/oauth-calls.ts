@@ -17,6 +17,7 @@ export {
   authorizationCodeGrantRequest,
   calculatePKCECodeChallenge,
   clockSkew,
+  customFetch,
   discoveryRequest,
   generateRandomCodeVerifier,
   generateRandomNonce,

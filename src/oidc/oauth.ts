@@ -1,8 +1,23 @@
 /** The oauth4webapi calls the gate makes (src/oidc/oauth-calls.ts), as {@link loadOauth} resolves them. */
 export type OauthModule = typeof import("./oauth-calls");
 
+import { readCapped } from "../util/read-capped";
+
 /** How long the gate waits for a provider (discovery, JWKS, token endpoint): oauth4webapi has no timeout of its own. */
 export const PROVIDER_TIMEOUT_MS = 5_000;
+/** The largest answer read from a provider (discovery, JWKS with certificate chains, token response): far above any real one. */
+export const MAX_PROVIDER_BODY_BYTES = 256 * 1024;
+
+/**
+ * `fetch` for the provider's endpoints, whose body is read up to
+ * {@link MAX_PROVIDER_BODY_BYTES} and no further: oauth4webapi and jose would
+ * buffer a hostile provider's megabytes whole before refusing them.
+ */
+export async function cappedFetch(url: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const response = await fetch(url, init);
+  const body = await readCapped(response, MAX_PROVIDER_BODY_BYTES);
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
 
 let loading: Promise<OauthModule> | undefined;
 
@@ -40,5 +55,5 @@ export function isAllowedEndpoint(endpoint: unknown, issuer: string): endpoint i
  */
 export function requestOptions(oauth: OauthModule, issuer: string) {
   const insecure = isLoopback(issuer) ? { [oauth.allowInsecureRequests]: true } : {};
-  return { signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS), ...insecure };
+  return { signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS), [oauth.customFetch]: cappedFetch, ...insecure };
 }

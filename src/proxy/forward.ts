@@ -100,12 +100,27 @@ export function forward(options: ForwardOptions) {
     const tokenHash = session && auth?.status === "valid" ? await hashToken(auth.token) : undefined;
     const fields = { request_id: c.get("requestId"), sid: session?.sid, route: c.get("route").path };
     return proxyWebSocket(request, {
-      send: (upgrade) => sendTimed(c, upgrade),
+      // An origin that refuses the upgrade answers like any response: its X-Gate-Login or X-Gate-Logout is carried out.
+      send: async (upgrade) => {
+        const answer = await sendTimed(c, upgrade);
+        if (answer.status !== 101) await readOriginInstructions(c, answer, instructions);
+        return answer;
+      },
       now,
       recheckEvery: config.websocket.recheck,
-      endsAt: session ? session.expiresAt : Number.POSITIVE_INFINITY,
+      endsAt: session ? socketEnd(session, config.session.deviceCookieTtl) : Number.POSITIVE_INFINITY,
       recheck: tokenHash ? (activity) => options.stillValid(tokenHash, activity) : undefined,
       onClose: (event) => log("session.websocket_closed", { ...fields, reason: event.reason, code: event.code, detail: event.detail }),
     });
   }
+}
+
+/**
+ * When a socket must end at the latest: the session's absolute end, and for a
+ * device-bound session the end of the cookie token it was opened with, so a
+ * stolen cookie buys no socket longer than the cookie (contract §12). The
+ * page reconnects with the cookie its device refreshed.
+ */
+function socketEnd(session: SessionRecord, deviceCookieTtl: number): number {
+  return session.device ? Math.min(session.expiresAt, session.rotatedAt + deviceCookieTtl) : session.expiresAt;
 }

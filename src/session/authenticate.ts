@@ -31,7 +31,7 @@ export interface AuthenticatorOptions {
 }
 
 /** A token's standing against its session: current, the previous one in its grace window (with its successor), or not acceptable. */
-type Standing = "current" | "stale_read" | { successor: string } | "token_mismatch" | "reuse_detected";
+type Standing = "current" | "stale_read" | { successor: string } | "token_mismatch" | "reuse_detected" | "superseded";
 
 const refused = (reason: RefusalReason): Authentication => ({ status: "invalid", reason });
 
@@ -46,6 +46,10 @@ export function createAuthenticator(options: AuthenticatorOptions) {
   async function standing(token: string, tokenHash: string, pointerGen: number, session: SessionRecord): Promise<Standing> {
     if (pointerGen === session.gen) return tokenHash === session.tokenHash ? "current" : "token_mismatch";
     if (pointerGen > session.gen) return "stale_read";
+    // A bound session's older cookie is worth nothing without the device's proof, whoever presents it: no grace
+    // (each token lives device_cookie_ttl from its issue, and the browser defers requests while it refreshes),
+    // and never reuse, or a thief's expired copy would log the device out (contract §12).
+    if (session.device) return "superseded";
     if (pointerGen < session.gen - 1) return "reuse_detected";
     const successor = await successorOf(token, keys.rotation);
     if ((await hashToken(successor)) !== session.tokenHash) return "reuse_detected";
@@ -98,6 +102,7 @@ export function createAuthenticator(options: AuthenticatorOptions) {
     if (typeof session === "string") return refused(session);
     const state = await standing(token, tokenHash, found.token.gen, session);
     if (state === "token_mismatch") return refused(state);
+    if (state === "superseded") return refused("device_cookie_superseded");
     if (state === "reuse_detected") {
       log("session.reuse_detected", { sid: session.sid, sub: session.sub, gen: found.token.gen, current: session.gen });
       await revoke(session, "reuse_detected");
@@ -105,10 +110,8 @@ export function createAuthenticator(options: AuthenticatorOptions) {
     }
     if (state === "current" && deviceTokenExpired(session, now(), policy)) return refused("device_cookie_expired");
     if (!(await bindingHolds(session, client))) return refused("binding_mismatch");
-    // A previous token in its grace window gets the successor back, unless the session is device-bound (only the
-    // device's proof renews it: handing the successor to whoever holds the old cookie would undo that) or this is an
-    // upgrade (a 101 cannot carry the cookie).
-    const handsOn = via === "cookie" && !credential.upgrade && session.device === undefined;
+    // A previous token in its grace window gets the successor back, unless this is an upgrade (a 101 cannot carry the cookie).
+    const handsOn = via === "cookie" && !credential.upgrade;
     if (typeof state === "object") return { status: "valid", session, via, token, setToken: handsOn ? state.successor : undefined };
     if (state === "stale_read") return { status: "valid", session, via, token };
     return refresh(session, { token, via, rotatable: via === "cookie" && !credential.upgrade }, background);

@@ -23,7 +23,9 @@ export async function newSession(identity: Identity, client: Client, lifetime: L
     ...identity,
     sid: newSid(),
     createdAt: now,
-    authTime: now,
+    // When the user last proved who they are: the provider's `auth_time` for an OpenID Connect login
+    // (a silent SSO login on a day-old provider session is not a fresh login), else now.
+    authTime: identity.authTime !== undefined ? Math.min(identity.authTime, now) : now,
     lastSeenAt: now,
     expiresAt: now + lifetime.ttl,
     idleTimeout: lifetime.idleTimeout,

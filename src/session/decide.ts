@@ -38,7 +38,9 @@ export type RefusalReason =
   | "token_mismatch"
   | "reuse_detected"
   | "binding_mismatch"
-  | "device_cookie_expired";
+  | "device_cookie_expired"
+  /** An older cookie token of a device-bound session (bound or refreshed since): refused, never treated as reuse. */
+  | "device_cookie_superseded";
 
 /** Why a session was ended by someone, as `session.revoked` logs it. */
 export type RevocationReason =

@@ -1,9 +1,8 @@
 import type { GateKeys } from "../derive";
 import type { Logger } from "../log";
 import type { DeviceKey, SessionRecord, SessionStore } from "../store/types";
-import { base64url, utf8 } from "../util/encoding";
 import { type SessionPolicy, expiryOf, remainingLife, touchDue } from "./decide";
-import { successorOf } from "./token";
+import { refreshSuccessorOf, successorOf } from "./token";
 
 /** Dependencies of {@link createDeviceSessions}. */
 export interface DeviceSessionOptions {
@@ -24,14 +23,7 @@ export interface DeviceSessionOptions {
 export function createDeviceSessions(options: DeviceSessionOptions) {
   const { policy, store, keys, now, log, advance } = options;
 
-  /**
-   * The token a refresh issues: HMAC of the current token's hash under the
-   * rotation key. The refresh request need not carry the cookie (it may have
-   * lapsed, which is why the browser refreshes), and two tabs refreshing at
-   * once must converge on one successor, as rotation's do.
-   */
-  const refreshSuccessor = async (session: SessionRecord) =>
-    base64url(await crypto.subtle.sign("HMAC", keys.rotation, utf8(`dbsc-refresh:${session.sid}:${session.tokenHash}`)));
+  const refreshSuccessor = (session: SessionRecord) => refreshSuccessorOf(session.sid, session.tokenHash, keys.rotation);
 
   return {
     /**
@@ -42,7 +34,9 @@ export function createDeviceSessions(options: DeviceSessionOptions) {
     async bind(session: SessionRecord, token: string, key: DeviceKey): Promise<{ session: SessionRecord; token: string } | undefined> {
       const successor = await successorOf(token, keys.rotation);
       const bound = await advance(session, successor, { device: key });
-      if (!bound) return undefined;
+      // A scheduled rotation of the same generation in flight in this isolate wins the de-duplication and
+      // carries no key: the session is not bound, and the registration must not say it is.
+      if (!bound?.device) return undefined;
       log("session.device_bound", { sid: session.sid, sub: session.sub, jkt: key.jkt, alg: key.alg });
       return { session: bound, token: successor };
     },

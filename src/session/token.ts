@@ -51,3 +51,13 @@ export function hashToken(token: string): Promise<string> {
 export async function successorOf(token: string, rotationKey: CryptoKey): Promise<string> {
   return base64url(await crypto.subtle.sign("HMAC", rotationKey, utf8(token)));
 }
+
+/**
+ * The token a DBSC refresh issues (src/session/device.ts): HMAC of the current
+ * token's hash, which the store has (the refresh request need not carry the
+ * cookie, which may have lapsed). Two tabs refreshing one generation converge
+ * on it, as rotation's successors do.
+ */
+export async function refreshSuccessorOf(sid: string, tokenHash: string, rotationKey: CryptoKey): Promise<string> {
+  return base64url(await crypto.subtle.sign("HMAC", rotationKey, utf8(`dbsc-refresh:${sid}:${tokenHash}`)));
+}

@@ -33,6 +33,8 @@ export interface Identity {
   idp?: string;
   /** That provider's session id (its ID token's `sid`), for back-channel logout. */
   idpSid?: string;
+  /** When the provider last authenticated the user (its ID token's `auth_time`, in ms); absent: at this login. */
+  authTime?: number;
 }
 
 /** Runs work after the response (ExecutionContext.waitUntil). */

@@ -25,11 +25,18 @@ describe("GATE.oidc and GATE.login_provider", () => {
       clientSecret: "s3cret",
       scopes: ["openid", "email", "profile"],
       userClaim: "sub",
+      subPrefix: "corp:",
       rolesClaim: undefined,
       allowedEmailDomains: [],
       allowedUsers: [],
     });
     expect(config.loginProvider).toBe("corp");
+  });
+
+  it("prefixes a provider's subs with its name, except for a verified email, unless sub_prefix says otherwise", () => {
+    const base = { issuer: "https://login.example.com", client_id: "gatehouse" };
+    const config = configOf({ oidc: { a: base, b: { ...base, user_claim: "email" }, c: { ...base, sub_prefix: "" }, d: { ...base, sub_prefix: "staff/" } } });
+    expect(["a", "b", "c", "d"].map((name) => config.oidc.get(name)?.subPrefix)).toEqual(["a:", "", "", "staff/"]);
   });
 
   it("makes a provider without a secret a public client, and lower-cases allowed domains", () => {

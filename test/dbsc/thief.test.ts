@@ -230,8 +230,13 @@ describe("refresh under failure and concurrency", () => {
     expect(response.status).toBe(401);
     expect(gate.origin.received).toHaveLength(before);
     expect(gate.events("session.device_skipped")).toEqual([
-      expect.objectContaining({ reason: "server_error", sid: "abc", path: "/app" }),
-      expect.objectContaining({ reason: "unreachable", sid: undefined }),
+      expect.objectContaining({
+        skipped: [
+          { reason: "server_error", sid: "abc" },
+          { reason: "unreachable", sid: undefined },
+        ],
+        path: "/app",
+      }),
     ]);
   });
 });

@@ -11,6 +11,7 @@ const PROVIDER: OidcProvider = {
   clientId: "gate",
   scopes: ["openid"],
   userClaim: "sub",
+  subPrefix: "corp:",
   allowedEmailDomains: [],
   allowedUsers: [],
 };
@@ -74,7 +75,7 @@ describe("identityOf", () => {
       { ...PROVIDER, rolesClaim: "realm_access.roles" },
       { sub: "u1", sid: "s1", email: "u@x", realm_access: { roles: ["admin"] } },
     );
-    expect(identity).toEqual({ sub: "u1", roles: ["admin"], claims: { email: "u@x" }, idp: "corp", idpSid: "s1" });
+    expect(identity).toEqual({ sub: "corp:u1", roles: ["admin"], claims: { email: "u@x" }, idp: "corp", idpSid: "s1" });
   });
 
   it.each([
@@ -101,7 +102,7 @@ describe("roles through the real provider", () => {
     const gate = await createOidcGate();
     const { response } = await logInWithProvider(gate, { user: "mixed-roles-dave" });
     const session = await (await gate.request("/_gate/session", { headers: cookie(tokenFrom(response) as string) })).json();
-    expect(session).toMatchObject({ sub: "mixed-roles-dave", roles: ["ops"] });
+    expect(session).toMatchObject({ sub: "corp:mixed-roles-dave", roles: ["ops"] });
     expect(gate.events("oidc.login")[0]).toMatchObject({ roles: 1, dropped_roles: 4 });
   });
 });

@@ -22,6 +22,9 @@ describe("GET /_gate/oidc/<name>/login", () => {
     expect(params.nonce).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(params.code_challenge).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(params.prompt).toBeUndefined();
+    // max_age = the session's absolute timeout: the provider must then say when it authenticated (auth_time), and a
+    // session never starts from an authentication older than a session may live.
+    expect(params.max_age).toBe(String(12 * 3600));
     const lines = response.headers.getSetCookie();
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(TRANSACTION_COOKIE);
@@ -65,14 +68,14 @@ describe("a login through the provider", () => {
     const seen = await gate.request("/dashboard?tab=2", { headers: cookie(token as string) });
     expect(seen.status).toBe(200);
     const headers = gate.origin.last().headers;
-    expect(headers["x-gate-user"]).toBe("alice");
+    expect(headers["x-gate-user"]).toBe("corp:alice"); // a provider's sub is unique only there: prefixed by its name
     expect(headers["x-gate-roles"]).toBe("staff,admins");
-    expect(decodeJwt(headers["x-gate-assertion"])).toMatchObject({ sub: "alice", idp: "corp" });
+    expect(decodeJwt(headers["x-gate-assertion"])).toMatchObject({ sub: "corp:alice", idp: "corp" });
 
     const session = await (await gate.request("/_gate/session", { headers: cookie(token as string) })).json();
-    expect(session).toMatchObject({ sub: "alice", roles: ["staff", "admins"], idp: "corp" });
+    expect(session).toMatchObject({ sub: "corp:alice", roles: ["staff", "admins"], idp: "corp" });
     const [login] = gate.events("oidc.login");
-    expect(login).toMatchObject({ provider: "corp", sub: "alice", idp_sid: true });
+    expect(login).toMatchObject({ provider: "corp", sub: "corp:alice", idp_sid: true });
     const stored = await gate.store.get((session as { sid: string }).sid);
     expect(stored?.idp).toBe("corp");
     expect(stored?.idpSid).toMatch(/.+/);
@@ -84,7 +87,7 @@ describe("a login through the provider", () => {
     const { response } = await logInWithProvider(gate, { provider: "pub", user: "bob" });
     expect(response.status).toBe(303);
     const session = await (await gate.request("/_gate/session", { headers: cookie(tokenFrom(response) as string) })).json();
-    expect(session).toMatchObject({ sub: "bob", roles: [], idp: "pub" });
+    expect(session).toMatchObject({ sub: "pub:bob", roles: [], idp: "pub" });
   });
 
   it("ends the session the browser presented (fixation) and issues a new sid and token", async () => {
@@ -97,7 +100,7 @@ describe("a login through the provider", () => {
     expect(after).not.toBe(before);
     expect((await gate.request("/_gate/session", { headers: cookie(before) })).status).toBe(401);
     const session = (await (await gate.request("/_gate/session", { headers: cookie(after) })).json()) as { sid: string; sub: string };
-    expect(session.sub).toBe("alice");
+    expect(session.sub).toBe("corp:alice");
     expect(session.sid).not.toBe(oldSid);
     expect(gate.events("session.revoked")).toEqual([expect.objectContaining({ sid: oldSid, reason: "login_replaced" })]);
   });
@@ -198,6 +201,6 @@ describe("GATE.login_provider", () => {
     expect(again.status).toBe(303);
     const fresh = await gate.request("/fresh/x", { headers: cookie(tokenFrom(again) as string) });
     expect(fresh.status).toBe(200);
-    expect(gate.origin.last().headers["x-gate-user"]).toBe("alice");
+    expect(gate.origin.last().headers["x-gate-user"]).toBe("corp:alice");
   });
 });
