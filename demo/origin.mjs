@@ -8,9 +8,16 @@
 // origin verifies X-Gate-Assertion with `gatehouse-edge/origin` (the package's
 // origin helper); a real origin should refuse a request whose assertion fails,
 // or be reachable only through the gate.
+//
+// The dashboard's live panel (demo/static/live.js) opens a WebSocket to /live
+// through the gate: the origin answers with the identity it saw on the
+// handshake, then a tick every few seconds, and echoes what it is sent. The gate
+// closes that socket with 1008 "session ended" once the session ends.
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { pathToFileURL } from "node:url";
 import { signLogin, verifyAssertion } from "gatehouse-edge/origin";
+import { WebSocketServer } from "ws";
 import { DEV_VARS_PATH, readDevVars } from "../scripts/dev-vars.mjs";
 
 const PORT = Number(process.env.DEMO_PORT ?? 8788);
@@ -22,6 +29,15 @@ const GATE_PUBLIC_URL = process.env.GATE_PUBLIC_URL ?? `http://localhost:${GATE_
 const ORIGIN_AUDIENCE = `http://localhost:${PORT}`;
 /** The gate's public keys; fetched on 127.0.0.1, where wrangler dev listens. */
 const JWKS_URL = `http://127.0.0.1:${GATE_PORT}/_gate/jwks.json`;
+/** How X-Gate-Assertion is verified, for the dashboard and for the /live handshake alike. */
+const ASSERTION_CHECK = { jwksUrl: JWKS_URL, issuer: GATE_PUBLIC_URL, audience: ORIGIN_AUDIENCE };
+/** The live panel's tick (DEMO_LIVE_TICK_MS), and the largest message /live takes (ws closes with 1009 above it). */
+const LIVE_TICK_MS = Number(process.env.DEMO_LIVE_TICK_MS ?? 3_000);
+const LIVE_MAX_MESSAGE_BYTES = 16 * 1024;
+/** Files under /static (a public route in wrangler.toml): a fixed list, so no path ever reaches the file system. */
+const STATIC_FILES = {
+  "/static/live.js": { file: new URL("./static/live.js", import.meta.url), type: "text/javascript; charset=utf-8" },
+};
 /** `X-Gate-Login` lives 60 s: long enough to reach the gate, short enough to be useless if it leaks. */
 const LOGIN_TTL_SECONDS = 60;
 const MAX_FORM_BYTES = 16 * 1024;
@@ -84,7 +100,7 @@ export async function loginJwt(secret, sub, roles) {
 /** Verifies X-Gate-Assertion as a real origin would, for the dashboard to show the outcome. */
 async function assertionStatus(req) {
   try {
-    const { sub, jti } = await verifyAssertion(req, { jwksUrl: JWKS_URL, issuer: GATE_PUBLIC_URL, audience: ORIGIN_AUDIENCE });
+    const { sub, jti } = await verifyAssertion(req, ASSERTION_CHECK);
     return `<p class="ok">X-Gate-Assertion verified ✓ (signed by the gate for <code>${escapeHtml(req.method)} ${escapeHtml(GATE_PUBLIC_URL + req.url.split("?")[0])}</code>, sub <code>${escapeHtml(sub)}</code>, jti <code>${escapeHtml(jti)}</code>)</p>`;
   } catch (error) {
     return `<p class="error">X-Gate-Assertion not verified ✗ (${escapeHtml(error.code ?? "error")}: ${escapeHtml(error.message)})</p>`;
@@ -122,6 +138,9 @@ const CSS = `
   .actions { display: flex; gap: 10px; flex-wrap: wrap; margin-top: 16px; }
   .error { color: var(--warn); font-weight: 600; }
   .ok { color: #2e8540; font-weight: 600; }
+  #live-log { max-height: 14em; overflow-y: auto; list-style: none; padding-left: 0; font: 0.85rem ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+  #live[data-state="closed"] #live-status { color: var(--warn); font-weight: 600; }
+  #live[data-state="open"] #live-status { color: #2e8540; font-weight: 600; }
 `;
 
 /** The page frame: a header with links, then the body. */
@@ -233,7 +252,37 @@ ${verified}
 ${rows}
 </table>
 ${logoutButtons()}
-</div>`, req.headers["x-gate-user"]);
+</div>
+${livePanel()}`, req.headers["x-gate-user"]);
+}
+
+/**
+ * The dashboard's live panel: demo/static/live.js (a file, not inline, so a
+ * `script-src 'self'` CSP would allow it) fills it from a WebSocket to /live.
+ */
+function livePanel() {
+  return `<div class="card" id="live" data-state="connecting">
+<h2>Live: a WebSocket through the gate</h2>
+<p class="muted">This panel holds a WebSocket to <code>/live</code> on this origin. The gate checked your session on the
+handshake, and checks it again every <code>websocket.recheck</code> (60 s by default) while the socket is open: log
+out in another tab, log out everywhere, or have an admin revoke the session, and the gate closes the socket with
+<code>1008 session ended</code>. Messages you send are echoed by the origin.</p>
+<p id="live-status">Connecting…</p>
+<p class="muted">What the origin saw on the socket's handshake (its X-Gate-* headers):</p>
+<table>
+<tr><th>user</th><td id="live-user"><span class="muted">…</span></td></tr>
+<tr><th>roles</th><td id="live-roles"><span class="muted">…</span></td></tr>
+<tr><th>session</th><td id="live-session"><span class="muted">…</span></td></tr>
+<tr><th>assertion</th><td id="live-assertion"><span class="muted">…</span></td></tr>
+</table>
+<form id="live-form" class="actions">
+  <input id="live-text" type="text" maxlength="200" placeholder="a message for the origin to echo" aria-label="Message">
+  <button type="submit">Send</button>
+  <button id="live-reconnect" class="secondary" type="button" hidden>Reconnect</button>
+</form>
+<ol id="live-log"></ol>
+</div>
+<script src="/static/live.js" defer></script>`;
 }
 
 function adminPage(req) {
@@ -310,6 +359,13 @@ function preflight(req, res) {
   res.end();
 }
 
+/** `GET /static/<file>`: the demo's few static files, read at each request (edit and reload). */
+function staticFile(res, path) {
+  const { file, type } = STATIC_FILES[path];
+  res.writeHead(200, { "Content-Type": type, "Cache-Control": "no-store" });
+  res.end(readFileSync(file));
+}
+
 function notFound(req) {
   return page("Not found", `<div class="card"><h1>Not found</h1><p>Nothing at <code>${escapeHtml(req.url)}</code>. <a href="/">Home</a></p></div>`, req.headers["x-gate-user"]);
 }
@@ -326,12 +382,73 @@ async function handle(req, res, secret) {
     "/admin": { GET: () => send(res, 200, adminPage(req)) },
     "/logout-everywhere": { GET: () => send(res, 200, logoutEverywherePage(req)), POST: () => logoutEverywhere(res) },
     "/api/whoami": { GET: () => whoami(req, res), POST: () => whoami(req, res), OPTIONS: () => preflight(req, res) },
+    ...Object.fromEntries(Object.keys(STATIC_FILES).map((name) => [name, { GET: () => staticFile(res, name) }])),
   };
   const route = routes[path];
   if (!route) return send(res, 404, notFound(req));
   const handler = route[method];
   if (!handler) return send(res, 405, page("Method not allowed", `<div class="card"><h1>Method not allowed</h1></div>`), { Allow: Object.keys(route).join(", ") });
   return handler();
+}
+
+/** X-Gate-Assertion of the /live handshake, verified as the dashboard does, as the panel shows it. */
+async function liveAssertion(req) {
+  try {
+    const { sub, jti } = await verifyAssertion(req, ASSERTION_CHECK);
+    return { verified: true, sub, jti };
+  } catch (error) {
+    return { verified: false, code: error.code ?? "error", message: error.message };
+  }
+}
+
+function sendJson(ws, value) {
+  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(value));
+}
+
+/**
+ * One /live connection: first the identity the gate sent on the handshake (the
+ * origin gets no other: a socket's messages carry no headers), then a tick
+ * every LIVE_TICK_MS; text is echoed back as JSON, binary as it came. The close
+ * is logged with its code, so `npm start` shows the gate's 1000 "session ended".
+ */
+async function live(ws, req) {
+  const opened = Date.now();
+  const user = req.headers["x-gate-user"];
+  let ticks = 0;
+  const timer = setInterval(() => sendJson(ws, { type: "tick", n: ++ticks, at: new Date().toISOString() }), LIVE_TICK_MS);
+  ws.on("message", (data, isBinary) => {
+    if (isBinary) ws.send(data, { binary: true });
+    else sendJson(ws, { type: "echo", text: data.toString().slice(0, 1_000) });
+  });
+  ws.on("error", (error) => console.error(`WS /live error: ${error.message}`));
+  ws.on("close", (code, reason) => {
+    clearInterval(timer);
+    console.log(`WS /live closed ${code} ${JSON.stringify(reason.toString())} after ${Date.now() - opened} ms${user ? ` user=${user}` : ""}`);
+  });
+  const identity = { user: user ?? null, roles: req.headers["x-gate-roles"] ?? null, session: req.headers["x-gate-session"] ?? null };
+  sendJson(ws, { type: "identity", ...identity, assertion: await liveAssertion(req) });
+}
+
+/**
+ * The server's `upgrade` listener: /live becomes a WebSocket, any other path
+ * gets 404 and no socket. Each handshake is logged like a request
+ * (`GET /live → 101`), so the browser tests can see what reached the origin.
+ */
+function liveSockets() {
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: LIVE_MAX_MESSAGE_BYTES });
+  return function upgrade(req, socket, head) {
+    const user = req.headers["x-gate-user"] ? ` user=${req.headers["x-gate-user"]}` : "";
+    socket.on("error", () => socket.destroy());
+    if (new URL(req.url ?? "/", "http://origin.invalid").pathname !== "/live") {
+      console.log(`${req.method} ${req.url} → 404 (upgrade)${user}`);
+      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    sockets.handleUpgrade(req, socket, head, (ws) => {
+      console.log(`${req.method} ${req.url} → 101 (websocket)${user}`);
+      live(ws, req).catch((error) => console.error(error));
+    });
+  };
 }
 
 /** Starts the demo origin; resolves with the listening server. */
@@ -349,6 +466,7 @@ export function startOrigin({ port = PORT, host = HOST } = {}) {
       else res.destroy();
     });
   });
+  server.on("upgrade", liveSockets());
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {

@@ -59,6 +59,8 @@ export interface GateConfig {
   websocket?: {
     /** How often an open WebSocket's session is checked (revoked, expired, idle). */
     recheck?: Duration;
+    /** Rechecks one socket makes before it asks its client to reconnect (1012), inside a Worker invocation's budget of store operations. */
+    max_rechecks?: number;
   };
   /** Named rate limiters; default applies to every request. */
   rate_limits?: Record<string, {

@@ -45,7 +45,7 @@ export function parseConfig(env: Env, options: { mode?: ParseMode } = {}): Parse
     cookie: { name: gate.cookie.name, sameSite: gate.cookie.same_site },
     session: sessionOf(problems, gate.session),
     assertion: assertionOf(problems, gate.assertion),
-    websocket: { recheck: gate.websocket.recheck },
+    websocket: { recheck: gate.websocket.recheck, maxRechecks: gate.websocket.max_rechecks },
     rateLimits,
     routes: routesOf(problems, gate.routes, rateLimits),
     headers: gate.security_headers,

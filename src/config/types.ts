@@ -102,7 +102,7 @@ export interface Config {
     deviceBound: DeviceBoundMode;
     deviceCookieTtl: number;
   };
-  websocket: { recheck: number };
+  websocket: { recheck: number; maxRechecks: number };
   /** `GATE.oidc`: the identity providers, by name. */
   oidc: ReadonlyMap<string, OidcProvider>;
   /** Signing keys of `X-Gate-Assertion` (src/assertion/): rotation period, publication lead, retention. */

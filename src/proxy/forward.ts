@@ -108,6 +108,7 @@ export function forward(options: ForwardOptions) {
       },
       now,
       recheckEvery: config.websocket.recheck,
+      maxRechecks: config.websocket.maxRechecks,
       endsAt: session ? socketEnd(session, config.session.deviceCookieTtl) : Number.POSITIVE_INFINITY,
       recheck: tokenHash ? (activity) => options.stillValid(tokenHash, activity) : undefined,
       onClose: (event) => log("session.websocket_closed", { ...fields, reason: event.reason, code: event.code, detail: event.detail }),

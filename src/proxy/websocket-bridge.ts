@@ -23,6 +23,14 @@ export interface BridgeOptions extends SessionWatchOptions {
 /** Contract §11: the client learns its session ended; the origin gets a normal close, with the same reason. */
 const SESSION_END_TO_CLIENT = { code: 1008, reason: "session ended" };
 const SESSION_END_TO_ORIGIN = { code: 1000, reason: "session ended" };
+/**
+ * A socket that has used its invocation's budget of store operations (one or
+ * two per recheck; KV allows 1,000 per invocation) ends with 1012 "service
+ * restart" while its session stands, for the client to reconnect on a fresh
+ * invocation: past the budget every recheck would fail, and a failing recheck
+ * keeps the socket, so a revocation would go unseen until the absolute end.
+ */
+const RECONNECT = { code: 1012, reason: "reconnect" };
 
 /** What one side's listeners do to the connection as a whole. */
 interface Connection {
@@ -41,8 +49,7 @@ interface Connection {
  * Back-pressure: there is none to pass on. workerd's WebSocket has no
  * `bufferedAmount` and `send()` returns nothing, so a relay cannot see that a
  * reader has stopped reading: whatever the fast side sends is taken in and
- * queued in the isolate for the slow one. Measured locally
- * (/work/notes/websocket.md, exp. 5): 200 MiB sent towards a client that had
+ * queued in the isolate for the slow one. Measured locally in workerd: 200 MiB sent towards a client that had
  * stopped reading took workerd from 57 to 258 MB of RSS, all delivered in order
  * once it read again. On the edge the isolate has 128 MB, so such a connection
  * ends when the isolate is killed, taking its other requests with it. The only
@@ -104,9 +111,10 @@ export function bridge(client: WebSocket, origin: WebSocket, options: BridgeOpti
     },
   };
   const stop = watchSession(options, traffic, (why) => {
-    connection.settle({ reason: why, code: SESSION_END_TO_CLIENT.code });
-    safeClose(client, SESSION_END_TO_CLIENT);
-    safeClose(origin, SESSION_END_TO_ORIGIN);
+    const [toClient, toOrigin] = why === "recheck_budget" ? [RECONNECT, RECONNECT] : [SESSION_END_TO_CLIENT, SESSION_END_TO_ORIGIN];
+    connection.settle({ reason: why, code: toClient.code });
+    safeClose(client, toClient);
+    safeClose(origin, toOrigin);
   });
   relay(client, origin, "client", connection);
   relay(origin, client, "origin", connection);

@@ -16,10 +16,12 @@ export interface SessionWatchOptions {
   endsAt: number;
   /** Resolves false once the session has ended; a rejection keeps the socket (retried next tick). */
   recheck?(activity: WebSocketActivity): Promise<boolean>;
+  /** After this many rechecks the connection ends for a reconnect (`recheck_budget`); default: never. */
+  maxRechecks?: number;
 }
 
 /** Why the watch ended a connection. */
-export type SessionEnd = "session_ended" | "absolute_timeout";
+export type SessionEnd = "session_ended" | "absolute_timeout" | "recheck_budget";
 
 /** setTimeout's largest delay (2^31 − 1 ms, about 24.8 days); a longer one would fire at once. */
 export const MAX_TIMER_DELAY = 2_147_483_647;
@@ -39,6 +41,7 @@ export function watchSession(options: SessionWatchOptions, traffic: WebSocketAct
   let deadline: ReturnType<typeof setTimeout> | undefined;
   let interval: ReturnType<typeof setInterval> | undefined;
   let checking = false;
+  let rechecks = 0;
   const stop = () => {
     stopped = true;
     if (deadline !== undefined) clearTimeout(deadline);
@@ -65,6 +68,8 @@ export function watchSession(options: SessionWatchOptions, traffic: WebSocketAct
   const tick = async () => {
     if (stopped || checking) return;
     if (now() >= endsAt) return finish("absolute_timeout");
+    if (rechecks >= (options.maxRechecks ?? Number.POSITIVE_INFINITY)) return finish("recheck_budget");
+    rechecks++;
     checking = true;
     const seen = { messages: traffic.messages, since: traffic.since };
     const answer = await ask(seen);

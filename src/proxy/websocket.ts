@@ -21,6 +21,8 @@ export interface WebSocketProxyOptions {
    * next tick, so log the failure in here. Undefined for public routes.
    */
   recheck?(activity: WebSocketActivity): Promise<boolean>;
+  /** After this many rechecks the connection ends with 1012 "reconnect" while its session stands; default: never. */
+  maxRechecks?: number;
   /** Told once how the connection ended (for `session.websocket_closed`); what it throws is ignored. */
   onClose?(event: WebSocketCloseEvent): void;
 }

@@ -31,12 +31,12 @@ describe("OpenID Connect login in a real browser", () => {
     await page.click("#oidc-login");
     await signInAtProvider(page, gate, "alice");
     await page.waitForURL(`${gate.url}/dashboard?tab=2`);
-    assert.equal(await dashboardUser(page), "alice");
+    assert.equal(await dashboardUser(page), "demo:alice");
     assert.match(await page.locator("body").textContent(), /X-Gate-Assertion verified/);
 
     const { status, body } = await gateSession(page);
     assert.equal(status, 200);
-    assert.equal(body.sub, "alice");
+    assert.equal(body.sub, "demo:alice");
     assert.equal(body.idp, "demo");
     assert.deepEqual(body.roles, ["user", "admin"]);
     const cookies = await context.cookies(gate.url);
@@ -46,7 +46,7 @@ describe("OpenID Connect login in a real browser", () => {
       [],
       "the transaction cookie is gone",
     );
-    assert.ok(gate.events("oidc.login").some((event) => event.sub === "alice" && event.provider === "demo"));
+    assert.ok(gate.events("oidc.login").some((event) => event.sub === "demo:alice" && event.provider === "demo"));
     // The admin page needs role admin and a fresh login: both come from the provider.
     await page.goto(`${gate.url}/admin/`);
     assert.match(await page.locator("h1").textContent(), /Admin/);
@@ -66,6 +66,6 @@ describe("OpenID Connect login in a real browser", () => {
     await page.click("#oidc-login");
     await signInAtProvider(page, gate, "bob");
     await page.waitForURL(`${gate.url}/dashboard`);
-    assert.equal(await dashboardUser(page), "bob");
+    assert.equal(await dashboardUser(page), "demo:bob");
   });
 });

@@ -67,12 +67,12 @@ describe("the other keys of part two", () => {
   it("reads error_page, websocket.recheck, session.device_bound and device_cookie_ttl, and a route's device_bound", () => {
     const config = configOf({
       error_page: "/errors/gate",
-      websocket: { recheck: "15s" },
+      websocket: { recheck: "15s", max_rechecks: 40 },
       session: { device_bound: "require", device_cookie_ttl: "5m" },
       routes: [{ path: "/bank/*", device_bound: true }],
     });
     expect(config.errorPage).toBe("/errors/gate");
-    expect(config.websocket.recheck).toBe(15_000);
+    expect(config.websocket).toEqual({ recheck: 15_000, maxRechecks: 40 });
     expect(config.session).toMatchObject({ deviceBound: "require", deviceCookieTtl: 300_000 });
     expect(config.routes[0].deviceBound).toBe(true);
   });
@@ -80,7 +80,7 @@ describe("the other keys of part two", () => {
   it("defaults to DBSC offered, a 10-minute bound cookie and a 60-second WebSocket recheck", () => {
     const config = configOf(undefined);
     expect(config.session).toMatchObject({ deviceBound: "offer", deviceCookieTtl: 600_000 });
-    expect(config.websocket.recheck).toBe(60_000);
+    expect(config.websocket).toEqual({ recheck: 60_000, maxRechecks: 250 });
     expect(config.errorPage).toBeUndefined();
   });
 

@@ -14,10 +14,10 @@ const freshId = () => `gate-${++serial}-${Date.now()}`;
  * every upgrade to the real WebSocket origin: logins still go to the recording
  * origin. /echo needs a session unless `publicEcho`.
  */
-async function wsGate(options: { publicEcho?: boolean; session?: Record<string, unknown>; recheck?: string } = {}) {
+async function wsGate(options: { publicEcho?: boolean; session?: Record<string, unknown>; recheck?: string; maxRechecks?: number } = {}) {
   const gate = await createTestGate({
     gate: {
-      websocket: { recheck: options.recheck ?? "1s" },
+      websocket: { recheck: options.recheck ?? "1s", ...(options.maxRechecks && { max_rechecks: options.maxRechecks }) },
       ...(options.session && { session: { idle_timeout: "30m", absolute_timeout: "12h", rotate_every: "15m", rotation_grace: "30s", ...options.session } }),
       routes: [{ path: "/login", access: "public" }, { path: "/echo", access: options.publicEcho ? "public" : "session" }, { path: "/*" }],
     },
@@ -100,6 +100,16 @@ describe("WebSockets through the gate", () => {
     const socket = await connect(gate, cookie(token));
     expect(socket.response.status).toBe(101);
     expect(gate.events("session.rotated")).toEqual([]);
+  });
+
+  it("asks the client to reconnect (1012) after websocket.max_rechecks, and the session stands for the new socket", async () => {
+    const gate = await wsGate({ maxRechecks: 1 });
+    const token = await gate.login("ws-budget");
+    const socket = await connect(gate, cookie(token));
+    await socket.next();
+    expect(await socket.closed!).toMatchObject({ code: 1012, reason: "reconnect" });
+    expect(gate.events("session.websocket_closed").at(-1)).toMatchObject({ reason: "recheck_budget", code: 1012 });
+    expect((await connect(gate, cookie(token))).response.status).toBe(101);
   });
 
   it("closes an open socket with 1008 within the recheck interval once an admin revokes the session", async () => {

@@ -283,6 +283,16 @@ describe("proxyWebSocket: the session", () => {
     expect(closes).toEqual([{ reason: "absolute_timeout", code: 1008 }]);
   });
 
+  it("asks the client to reconnect (1012) once it has used its recheck budget, while the session still stands", async () => {
+    const recheck = vi.fn(async () => true);
+    const { id, client, closes } = await echoClient({ recheck, recheckEvery: INTERVAL, maxRechecks: 2 });
+    const closed = await client.closed;
+    expect(closed).toMatchObject({ code: 1012, reason: "reconnect" });
+    expect(recheck).toHaveBeenCalledTimes(2);
+    expect(await originCloses(id)).toEqual([{ code: 1012, reason: "reconnect" }]);
+    expect(closes).toEqual([{ reason: "recheck_budget", code: 1012 }]);
+  });
+
   it("keeps the socket open while recheck throws, retries at the next tick, and closes once it says false", async () => {
     let answer: "throw" | boolean = "throw";
     const seen: WebSocketActivity[] = [];

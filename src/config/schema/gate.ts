@@ -42,7 +42,10 @@ const ASSERTION = table(
 );
 
 const WEBSOCKET = table(
-  { recheck: duration({ doc: "How often an open WebSocket's session is checked (revoked, expired, idle).", fallback: "60s" }) },
+  {
+    recheck: duration({ doc: "How often an open WebSocket's session is checked (revoked, expired, idle).", fallback: "60s" }),
+    max_rechecks: whole({ doc: "Rechecks one socket makes before it asks its client to reconnect (1012), inside a Worker invocation's budget of store operations.", fallback: 250, min: 1, max: 10_000 }),
+  },
   { doc: "WebSockets through the gate." },
 );
 
