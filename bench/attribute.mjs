@@ -24,9 +24,13 @@ const policy = (changes = {}) => {
 
 /** The variants: `patches` edit the copied src/ (exact text), `policy`/`timing` change the Worker's config. */
 const VARIANTS = [
-  { name: "baseline", what: "the gate as built from src/ (GATE_DEBUG_TIMING on, as in the bench)" },
-  { name: "no-timing", what: "GATE_DEBUG_TIMING off", timing: false },
-  { name: "binding-off", what: 'session.binding = "off" (no User-Agent/IP fingerprint per request)', policy: policy({ session: { binding: "off" } }) },
+  { name: "baseline", what: "the gate as built from src/, as shipped (GATE_DEBUG_TIMING off, as in the bench)" },
+  { name: "timing", what: "GATE_DEBUG_TIMING on (Server-Timing on every response)", timing: true },
+  {
+    name: "binding-off",
+    what: 'session.binding = "off" (no User-Agent/IP fingerprint per request)',
+    policy: policy({ session: { binding: "off" } }),
+  },
   { name: "no-limiter", what: "no rate limiter (no RATE_LIMIT_DEFAULT call per request)", policy: { ...policy(), rate_limits: undefined } },
   {
     name: "no-assertion",
@@ -35,21 +39,32 @@ const VARIANTS = [
       {
         file: "src/assertion/sign.ts",
         find: "return async function signAssertion(request: AssertedRequest, background?: Background): Promise<string> {",
-        replace: 'return async function signAssertion(request: AssertedRequest, background?: Background): Promise<string> {\n    if (globalThis) return "bench.no.assertion";',
+        replace:
+          'return async function signAssertion(request: AssertedRequest, background?: Background): Promise<string> {\n    if (globalThis) return "bench.no.assertion";',
       },
     ],
   },
   {
     name: "no-pointer-cache",
     what: "the KV store's in-isolate cache of token pointers off (the pointer read from KV on every request)",
-    patches: [{ file: "src/store/kv.ts", find: "const known = pointers.get(tokenHash);", replace: "const known = undefined as TokenRecord | undefined;" }],
+    patches: [
+      {
+        file: "src/store/kv.ts",
+        find: "return pointers.get(tokenHash) ?? (await kv.get(KEY.token(tokenHash)));",
+        replace: "return await kv.get(KEY.token(tokenHash));",
+      },
+    ],
   },
   {
     name: "memory-store",
     what: "sessions in isolate memory instead of KV: no KV calls at all",
     patches: [
-      { file: "src/store/select.ts", find: 'import { createKvStore } from "./kv";', replace: 'import { createKvStore } from "./kv";\nimport { createMemoryStore } from "./memory";' },
-      { file: "src/store/select.ts", find: "return { store: createKvStore(env.SESSIONS!),", replace: "return { store: createMemoryStore(), " },
+      {
+        file: "src/store/select.ts",
+        find: 'import { createKvStore } from "./kv";',
+        replace: 'import { createKvStore } from "./kv";\nimport { createMemoryStore } from "./memory";',
+      },
+      { file: "src/store/select.ts", find: "return { store: createKvStore(store.namespace),", replace: "return { store: createMemoryStore()," },
     ],
   },
 ];
@@ -66,11 +81,11 @@ function parseArgs(argv) {
 }
 
 /** Copies src/ (and what it imports from the root), applies the patches, bundles as wrangler would. */
-async function bundleVariant(variant) {
+async function bundleVariant(variant, src = join(ROOT, "src")) {
   const dir = join(WORK_DIR, "attribute", variant.name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  cpSync(join(ROOT, "src"), join(dir, "src"), { recursive: true });
+  cpSync(src, join(dir, "src"), { recursive: true });
   for (const patch of variant.patches ?? []) {
     const path = join(dir, patch.file);
     const text = existsSync(path) ? readFileSync(path, "utf8") : "";
@@ -88,9 +103,22 @@ async function bundleVariant(variant) {
     conditions: ["workerd", "worker", "browser"],
     mainFields: ["browser", "module", "main"],
     nodePaths: [join(ROOT, "node_modules")],
+    // The runtime's own modules, as wrangler leaves them (the Durable Object class imports cloudflare:workers).
+    external: ["cloudflare:*"],
     logLevel: "error",
   });
   return { bundle: outfile };
+}
+
+/**
+ * A copy of src/ as it is now, for attribute({ src }): `npm run bench` takes it when it starts, so
+ * that the variants are built from the same tree as the arms were.
+ */
+export function snapshotSrc() {
+  const dir = join(WORK_DIR, "attribute", "src-snapshot");
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(join(ROOT, "src"), dir, { recursive: true });
+  return dir;
 }
 
 /** Measures every variant; returns { skipped, rows: [{ variant, cpu, rps }] } (best of the rounds), the pass-through Worker first. */
@@ -99,12 +127,19 @@ export async function attribute(options, cpus = { load: 0, server: 1 }) {
   const gates = [];
   const skipped = [];
   for (const variant of variants) {
-    const built = await bundleVariant(variant);
+    const built = await bundleVariant(variant, options.src);
     if (built.skipped) {
       skipped.push(`${variant.name}: ${built.skipped}`);
       continue;
     }
-    gates.push({ name: `v${variant.name.replace(/(^|-)(\w)/g, (_, __, ch) => ch.toUpperCase())}`, variant, store: "kv", policy: variant.policy ?? benchPolicy(), timing: variant.timing ?? true, bundle: built.bundle });
+    gates.push({
+      name: `v${variant.name.replace(/(^|-)(\w)/g, (_, __, ch) => ch.toUpperCase())}`,
+      variant,
+      store: "kv",
+      policy: variant.policy ?? benchPolicy(),
+      timing: variant.timing ?? false,
+      bundle: built.bundle,
+    });
   }
   const env = await startAll({ loadCpu: cpus.load, serverCpu: cpus.server, withRedis: false, withPeer: false, gates });
   const cookies = new Map();
@@ -115,13 +150,22 @@ export async function attribute(options, cpus = { load: 0, server: 1 }) {
   const results = new Map(gates.map((gate) => [gate.name, []]));
   const run = async (gate, seconds) => {
     const before = cpuMicros(env.workerd.pid);
-    const wrk = await runWrk({ url: `${env.urls[gate.name]}/app`, connections: 16, threads: 16, seconds, cpu: cpus.load, headers: CLIENT, cookies: cookies.get(gate.name) });
+    const wrk = await runWrk({
+      url: `${env.urls[gate.name]}/app`,
+      connections: 16,
+      threads: 16,
+      seconds,
+      cpu: cpus.load,
+      headers: CLIENT,
+      cookies: cookies.get(gate.name),
+    });
     // A variant that breaks requests is not measuring what it claims; a stray socket error is not that.
-    if (wrk.errorCount > wrk.requests / 1000) throw new Error(`${gate.variant.name}: ${wrk.errorCount} failed requests ${JSON.stringify(wrk.errors)}`);
+    if (wrk.errorCount > wrk.requests / 1000)
+      throw new Error(`${gate.variant.name}: ${wrk.errorCount} failed requests ${JSON.stringify(wrk.errors)}`);
     if (wrk.errorCount) console.warn(`${gate.variant.name}: ${wrk.errorCount} failed of ${wrk.requests} ${JSON.stringify(wrk.errors)}`);
     return { cpu: (cpuMicros(env.workerd.pid) - before) / wrk.requests, rps: wrk.rps };
   };
-  for (const gate of gates) await run(gate, 2); // warm-up: JIT, and the heap past its first growth
+  for (const gate of gates) await run(gate, options.warmSeconds ?? 2); // warm-up: JIT, and the heap past its first growth
   for (let round = 0; round < options.rounds; round++) {
     for (const gate of round % 2 ? [...gates].reverse() : gates) {
       await new Promise((resolve) => setTimeout(resolve, 250));

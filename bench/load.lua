@@ -6,6 +6,10 @@
 --                     the cookie its request sent
 --   BENCH_TRACK=1     sum the gate's Server-Timing (gate;dur, origin;dur)
 --   BENCH_STOP_AFTER  stop each thread after this many responses (the soak's request bound)
+--   BENCH_UNIQUE      a tag, unique to the run: every request gets its own `?sub=<tag>-t<thread>-<n>`
+--                     (the login arm: each request logs a different user in, as logins do)
+--   BENCH_COOKIE_EXTRA  appended to every Cookie header after "; " (the scaling note's large
+--                     Cookie headers: the session cookie first, then other cookies)
 --   BENCH_DEBUG=1     print each response other than 2xx (thread, session, status) to stderr
 -- Every thread has exactly one connection (bench/wrk.mjs sees to it), so a response always
 -- answers the thread's last request. That is what lets this script time each request
@@ -55,17 +59,29 @@ function init(args)
   track = os.getenv("BENCH_TRACK") == "1"
   stop_after = tonumber(os.getenv("BENCH_STOP_AFTER") or "0")
   debug = os.getenv("BENCH_DEBUG") == "1"
+  unique = os.getenv("BENCH_UNIQUE") or ""
+  extra = os.getenv("BENCH_COOKIE_EXTRA") or ""
+  sent = 0
   prepared = {}
   for i = 1, #jar do
-    wrk.headers["Cookie"] = jar[i]
+    wrk.headers["Cookie"] = cookie_header(jar[i])
     prepared[i] = wrk.format()
   end
   if #jar == 0 then prepared[1] = wrk.format() end
 end
 
+function cookie_header(pair)
+  if extra == "" then return pair end
+  return pair .. "; " .. extra
+end
+
 function request()
   turn = (turn % #prepared) + 1
   started = micros()
+  if unique ~= "" then
+    sent = sent + 1
+    return wrk.format(nil, string.format("%s?sub=%s-t%d-%d", wrk.path, unique, index, sent))
+  end
   return prepared[turn]
 end
 
@@ -89,7 +105,7 @@ function response(status, headers, body)
       local pair = string.match(set, "^([^;]+)")
       if pair and pair ~= jar[turn] then
         jar[turn] = pair
-        wrk.headers["Cookie"] = pair
+        wrk.headers["Cookie"] = cookie_header(pair)
         prepared[turn] = wrk.format()
         rotated = rotated + 1
       end

@@ -2,6 +2,8 @@
 // every request with a small body, as cheaply as Node can. Besides that:
 //   GET /login?sub=NAME   answers with `X-Gate-Login` (an HS256 JWT signed with
 //                         BENCH_ORIGIN_SECRET), so the gate creates a session
+//   GET /logout-all       answers with `X-Gate-Logout: user` (logout everywhere: the
+//                         gate ends every session of the request's user)
 //   GET /__stats          {requests, gateUser, peerUser}: how many requests arrived,
 //                         and how many carried the gate's X-Gate-User or the
 //                         peer's X-User (?reset=1 zeroes them after answering)
@@ -25,7 +27,8 @@ function loginJwt(sub) {
   return `${head}.${body}.${signature}`;
 }
 
-const server = createServer((req, res) => {
+// Node refuses more than 16 KiB of request headers by default; the scaling note sends a 16 KiB Cookie.
+const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
   if (req.url.startsWith("/__stats")) {
     const body = JSON.stringify(counts);
     if (req.url.includes("reset=1")) counts = { requests: 0, gateUser: 0, peerUser: 0 };
@@ -38,6 +41,10 @@ const server = createServer((req, res) => {
   if (req.url.startsWith("/login")) {
     const sub = new URL(req.url, "http://origin").searchParams.get("sub") ?? "bench-user";
     res.writeHead(200, { "content-type": "text/plain", "x-gate-login": loginJwt(sub), "content-length": 0 }).end();
+    return;
+  }
+  if (req.url.startsWith("/logout-all")) {
+    res.writeHead(200, { "content-type": "text/plain", "x-gate-logout": "user", "content-length": 0 }).end();
     return;
   }
   req.resume();

@@ -7,6 +7,11 @@
 //               bench/workers/kv.js, in memory; its socket serves its call counters
 // or, with writeKvConfig, the KV namespace runs in a workerd process of its own.
 // Rate limiting bindings are "wrapped" bindings over bench/workers/ratelimit.js.
+// A gate with store "durable" gets its own namespace of the bundle's Durable
+// Object class `GatehouseSessions` (SQLite-backed, as wrangler.toml's
+// `new_sqlite_classes` makes it), stored in a local directory as `wrangler dev`
+// does (workerd's in-memory storage has no SQL API). A gate with `entry` runs that module in front of the bundle
+// (bench/workers/count-objects.js counts the gate's calls to its objects).
 // Outbound traffic may only reach loopback addresses (network allow = ["local"]).
 import { spawn } from "node:child_process";
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
@@ -44,6 +49,9 @@ function gateBindings(gate, common) {
           `(name = "limit", json = ${str(String(limiter.limit))}), (name = "period", json = ${str(String(period))})]))`,
       );
     }
+  } else if (gate.store === "durable") {
+    // The store and the limiters both live in the namespace (src/store/select.ts): no RATE_LIMIT_* bindings.
+    bindings.push(`(name = "SESSION_OBJECTS", durableObjectNamespace = (className = "GatehouseSessions"))`);
   } else {
     bindings.push(`(name = "UPSTASH_REDIS_REST_URL", text = ${str(common.redis.url)})`);
     bindings.push(`(name = "UPSTASH_REDIS_REST_TOKEN", text = ${str(common.redis.token)})`);
@@ -71,12 +79,27 @@ export function writeKvConfig({ dir, compatibilityDate, port }) {
   return path;
 }
 
+/** The modules of a gate Worker: the bundle, or `entry` as the main module with the bundle beside it as "./index.js". */
+function gateModules(dir, gate, bundle) {
+  const index = `(name = "index.js", esModule = ${embed(dir, gate.bundle ?? bundle)})`;
+  return gate.entry ? `modules = [(name = "entry.js", esModule = ${embed(dir, gate.entry)}), ${index}]` : `modules = [${index}]`;
+}
+
+/** What a durable gate adds to its Worker: the class as a SQLite-backed namespace, and where its objects are stored. */
+function durableLines(gate) {
+  return [
+    `durableObjectNamespaces = [(className = "GatehouseSessions", uniqueKey = ${str(`gatehouse-bench-${gate.name}`)}, enableSql = true)]`,
+    `durableObjectStorage = (localDisk = "objects-disk")`,
+  ];
+}
+
 /**
- * Writes `<dir>/workerd.capnp`. `gates`: [{ name, port, store: "kv"|"redis", policy, timing }];
+ * Writes `<dir>/workerd.capnp`. `gates`: [{ name, port, store: "kv"|"redis"|"durable", policy, timing, bundle?, entry? }];
  * `pass`: { port }; `kv`: { port } of the KV process (writeKvConfig), or
- * { port, inProcess: true } for the namespace as a Worker of this same process.
+ * { port, inProcess: true } for the namespace as a Worker of this same process;
+ * `objects`: { disk: <absolute directory> }, where the Durable Objects' SQLite files go.
  */
-export function writeWorkerdConfig({ dir, bundle, compatibilityDate, originUrl, secrets, redis, pass, kv, gates }) {
+export function writeWorkerdConfig({ dir, bundle, compatibilityDate, originUrl, secrets, redis, pass, kv, gates, objects }) {
   mkdirSync(dir, { recursive: true });
   const workers = [];
   const services = [`(name = "internet", network = (allow = ["local"]))`];
@@ -99,11 +122,13 @@ export function writeWorkerdConfig({ dir, bundle, compatibilityDate, originUrl, 
   } else {
     services.push(`(name = "kv", external = (address = ${str(`127.0.0.1:${kv.port}`)}, http = ()))`);
   }
+  if (gates.some((gate) => gate.store === "durable")) services.push(`(name = "objects-disk", disk = (path = ${str(objects.disk)}, writable = true))`);
   for (const gate of gates) {
     add(gate.name, gate.port, [
-      `modules = [(name = "index.js", esModule = ${embed(dir, gate.bundle ?? bundle)})]`,
+      gateModules(dir, gate, bundle),
       `compatibilityDate = ${str(compatibilityDate)}`,
       `bindings = [\n    ${gateBindings(gate, { originUrl, secrets, redis }).join(",\n    ")}\n  ]`,
+      ...(gate.store === "durable" ? durableLines(gate) : []),
     ]);
   }
   const text = [
@@ -130,7 +155,15 @@ export function writeWorkerdConfig({ dir, bundle, compatibilityDate, originUrl, 
  */
 export async function startWorkerd({ config, cpu, ports, log, inspector }) {
   // BENCH_VERBOSE=1: workerd's own diagnostics. `inspector` (an address): the V8 inspector, for profiling.
-  const args = ["-c", String(cpu), WORKERD_BIN, "serve", config, ...(process.env.BENCH_VERBOSE ? ["--verbose"] : []), ...(inspector ? [`--inspector-addr=${inspector}`] : [])];
+  const args = [
+    "-c",
+    String(cpu),
+    WORKERD_BIN,
+    "serve",
+    config,
+    ...(process.env.BENCH_VERBOSE ? ["--verbose"] : []),
+    ...(inspector ? [`--inspector-addr=${inspector}`] : []),
+  ];
   const child = spawn("taskset", args, { stdio: ["ignore", "pipe", "pipe"] });
   const output = [];
   const keep = (chunk) => {

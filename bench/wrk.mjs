@@ -2,6 +2,7 @@
 // returns what the script's done() printed: requests, duration, errors,
 // latency percentiles (µs, timed by the script: see there) and its counters.
 import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { track as own } from "./harness.mjs";
 
@@ -19,9 +20,25 @@ export function wrkVersion() {
  * then however many requests were sent), against `url` (loopback only).
  * `stopAfter`: each thread stops after that many responses; wrk itself only
  * exits at its deadline, so `done` (polled every 250 ms) says when to end it
- * early with SIGINT, on which wrk reports as usual.
+ * early with SIGINT, on which wrk reports as usual. `unique`: a `?sub=` of its own
+ * on every request (the login arm); `cookieExtra`: appended to every Cookie header.
  */
-export function runWrk({ url, connections, threads, seconds, cpu, headers = {}, cookies = [], perThread = 1, follow = false, track = false, stopAfter = 0, done }) {
+export function runWrk({
+  url,
+  connections,
+  threads,
+  seconds,
+  cpu,
+  headers = {},
+  cookies = [],
+  perThread = 1,
+  follow = false,
+  track = false,
+  stopAfter = 0,
+  unique = false,
+  cookieExtra = "",
+  done,
+}) {
   // bench/load.lua times requests per thread and follows cookies per thread: one connection each.
   if (connections !== threads) throw new Error("bench/load.lua needs one connection per wrk thread");
   if (!/^http:\/\/127\.0\.0\.1:\d+\//.test(url)) throw new Error(`load goes to 127.0.0.1 only, not ${url}`);
@@ -35,6 +52,8 @@ export function runWrk({ url, connections, threads, seconds, cpu, headers = {}, 
     BENCH_FOLLOW: follow ? "1" : "0",
     BENCH_TRACK: track ? "1" : "0",
     BENCH_STOP_AFTER: String(stopAfter),
+    BENCH_UNIQUE: unique ? randomBytes(4).toString("hex") : "",
+    BENCH_COOKIE_EXTRA: cookieExtra,
   };
   return new Promise((resolve, reject) => {
     const child = own(spawn("taskset", args, { env, stdio: ["ignore", "pipe", "pipe"] }));

@@ -7,8 +7,31 @@
 // It counts every operation, so the bench can report KV calls per request:
 // GET /__bench/stats (add ?reset=1 to zero the counters). The key
 // "__bench/stats" is not one the gate ever writes.
+// A list by a prefix that ends in ":" (the gate's user index, `usr:<hash>:`)
+// reads only the keys under it: a namespace that the login arm fills with
+// thousands of sessions must not make every later list cost more, since this
+// Worker's CPU is counted with the gate's.
 const data = new Map(); // key → { value: ArrayBuffer, expiration?: seconds, metadata?: string }
+const byPrefix = new Map(); // every prefix of a key that ends in ":" → Set of keys
 let counts = { get: 0, put: 0, delete: 0, list: 0 };
+
+function* prefixesOf(key) {
+  for (let at = key.indexOf(":"); at !== -1; at = key.indexOf(":", at + 1)) yield key.slice(0, at + 1);
+}
+
+function index(key) {
+  for (const prefix of prefixesOf(key)) {
+    if (!byPrefix.has(prefix)) byPrefix.set(prefix, new Set());
+    byPrefix.get(prefix).add(key);
+  }
+}
+
+function unindex(key) {
+  for (const prefix of prefixesOf(key)) byPrefix.get(prefix)?.delete(key);
+}
+
+/** The names a list by `prefix` may match: its indexed keys, or every key for any other prefix. */
+const candidates = (prefix) => (prefix.endsWith(":") ? [...(byPrefix.get(prefix) ?? [])] : [...data.keys()]);
 
 const nowSeconds = () => Date.now() / 1000;
 const live = (entry) => entry !== undefined && (entry.expiration === undefined || entry.expiration > nowSeconds());
@@ -45,7 +68,8 @@ export default {
           counts.list++;
           const prefix = url.searchParams.get("prefix") ?? "";
           const limit = Number(url.searchParams.get("key_count_limit") ?? 1000);
-          const keys = [...data.entries()]
+          const keys = candidates(prefix)
+            .map((name) => [name, data.get(name)])
             .filter(([name, entry]) => name.startsWith(prefix) && live(entry))
             .map(([name, entry]) => ({ name, expiration: entry.expiration, metadata: entry.metadata }))
             .sort((a, b) => (a.name < b.name ? -1 : 1))
@@ -67,11 +91,13 @@ export default {
         const expiration = ttl !== null ? nowSeconds() + Number(ttl) : at !== null ? Number(at) : undefined;
         const metadata = request.headers.get("CF-KV-Metadata") ?? undefined;
         data.set(key, { value: await request.arrayBuffer(), expiration, metadata });
+        index(key);
         return new Response(null);
       }
       case "DELETE":
         counts.delete++;
         data.delete(key);
+        unindex(key);
         return new Response(null);
       default:
         return new Response("Method Not Allowed", { status: 405 });
