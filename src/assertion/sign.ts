@@ -1,4 +1,4 @@
-import { SignJWT } from "jose";
+import { base64url, utf8 } from "../util/encoding";
 import type { SessionRecord } from "../store/types";
 import type { AssertionKeys, Background } from "./signing-keys";
 
@@ -64,9 +64,19 @@ export function assertionClaims(request: AssertedRequest, options: Pick<Assertio
  */
 export function createAssertionSigner(options: AssertionSignerOptions) {
   const { keys, now } = options;
+  // Signed by hand, not with jose's SignJWT: one per request, and SignJWT re-validates and re-encodes the
+  // same protected header each time; here it is encoded once per key (the tests verify with jose).
+  const headers = new Map<string, string>();
   return async function signAssertion(request: AssertedRequest, background?: Background): Promise<string> {
     const { kid, key } = await keys.signer(background);
-    return new SignJWT(assertionClaims(request, options, now())).setProtectedHeader({ alg: "EdDSA", kid, typ: "JWT" }).sign(key);
+    let header = headers.get(kid);
+    if (header === undefined) {
+      header = base64url(utf8(JSON.stringify({ alg: "EdDSA", kid, typ: "JWT" })));
+      if (headers.size >= 8) headers.clear(); // keys rotate weekly: a handful per isolate at most
+      headers.set(kid, header);
+    }
+    const input = `${header}.${base64url(utf8(JSON.stringify(assertionClaims(request, options, now()))))}`;
+    return `${input}.${base64url(await crypto.subtle.sign("Ed25519", key, utf8(input)))}`;
   };
 }
 

@@ -22,8 +22,12 @@ type Entry<T> = { pending: Promise<T>; startedAt: number; settledAt?: number };
  */
 export function createRotations<T>(now: () => number) {
   const entries = new Map<string, Entry<T>>();
+  let sweptAt = Number.NEGATIVE_INFINITY;
 
+  /** Forgets what is old enough; at most once per {@link ROTATION_MEMORY}, not at every rotation of a busy isolate. */
   function sweep(at: number): void {
+    if (at - sweptAt < ROTATION_MEMORY) return;
+    sweptAt = at;
     for (const [key, entry] of entries) {
       const forgotten = entry.settledAt === undefined ? at - entry.startedAt >= ROTATION_GIVE_UP : at - entry.settledAt >= ROTATION_MEMORY;
       if (forgotten) entries.delete(key);

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { cookie, createTestGate } from "../helpers/gate";
+import { SPOOFABLE_HEADERS, SPOOFABLE_PREFIXES } from "../../src/proxy/spoofable";
 
 /**
  * Headers that proxies, servers and frameworks read as the original URL or
@@ -35,6 +36,10 @@ const FORGED = "203.0.113.66-forged";
 const spellings = (name: string) => [name, name.toLowerCase(), name.toUpperCase(), name.replace(/-/g, "_"), name.toLowerCase().replace(/-/g, "_")];
 
 describe("headers other proxies trust never reach the origin from the client", () => {
+  it("names them in canonical form, as src/proxy/strip.ts compares them (its prefix expression needs no escaping)", () => {
+    for (const name of [...SPOOFABLE_HEADERS, ...SPOOFABLE_PREFIXES]) expect(name).toMatch(/^[a-z-]+$/);
+  });
+
   it.each(SPOOFABLE)("strips %s in every spelling, with and without a session", async (name) => {
     const gate = await createTestGate();
     const token = await gate.login("spoof-user");
