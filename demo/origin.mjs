@@ -29,8 +29,16 @@ const GATE_PUBLIC_URL = process.env.GATE_PUBLIC_URL ?? `http://localhost:${GATE_
 const ORIGIN_AUDIENCE = `http://localhost:${PORT}`;
 /** The gate's public keys; fetched on 127.0.0.1, where wrangler dev listens. */
 const JWKS_URL = `http://127.0.0.1:${GATE_PORT}/_gate/jwks.json`;
-/** How X-Gate-Assertion is verified, for the dashboard and for the /live handshake alike. */
-const ASSERTION_CHECK = { jwksUrl: JWKS_URL, issuer: GATE_PUBLIC_URL, audience: ORIGIN_AUDIENCE };
+/**
+ * How X-Gate-Assertion is verified, for the dashboard and for the /live handshake alike. GATE.issuer is
+ * unset in the demo, so `iss` is the origin the browser used: http://localhost:<port> or, as wrangler
+ * prints it, http://127.0.0.1:<port>. Both are the demo gate; any other is refused.
+ */
+const LOOPBACK_GATES = new Set([GATE_PUBLIC_URL, `http://localhost:${GATE_PORT}`, `http://127.0.0.1:${GATE_PORT}`, `https://localhost:${GATE_PORT}`]);
+function assertionCheck(req) {
+  const used = `${req.headers["x-forwarded-proto"] ?? "http"}://${req.headers["x-forwarded-host"] ?? ""}`;
+  return { jwksUrl: JWKS_URL, issuer: LOOPBACK_GATES.has(used) ? used : GATE_PUBLIC_URL, audience: ORIGIN_AUDIENCE };
+}
 /** The live panel's tick (DEMO_LIVE_TICK_MS), and the largest message /live takes (ws closes with 1009 above it). */
 const LIVE_TICK_MS = Number(process.env.DEMO_LIVE_TICK_MS ?? 3_000);
 const LIVE_MAX_MESSAGE_BYTES = 16 * 1024;
@@ -100,8 +108,8 @@ export async function loginJwt(secret, sub, roles) {
 /** Verifies X-Gate-Assertion as a real origin would, for the dashboard to show the outcome. */
 async function assertionStatus(req) {
   try {
-    const { sub, jti } = await verifyAssertion(req, ASSERTION_CHECK);
-    return `<p class="ok">X-Gate-Assertion verified ✓ (signed by the gate for <code>${escapeHtml(req.method)} ${escapeHtml(GATE_PUBLIC_URL + req.url.split("?")[0])}</code>, sub <code>${escapeHtml(sub)}</code>, jti <code>${escapeHtml(jti)}</code>)</p>`;
+    const { sub, jti } = await verifyAssertion(req, assertionCheck(req));
+    return `<p class="ok">X-Gate-Assertion verified ✓ (signed by the gate for <code>${escapeHtml(req.method)} ${escapeHtml(assertionCheck(req).issuer + req.url.split("?")[0])}</code>, sub <code>${escapeHtml(sub)}</code>, jti <code>${escapeHtml(jti)}</code>)</p>`;
   } catch (error) {
     return `<p class="error">X-Gate-Assertion not verified ✗ (${escapeHtml(error.code ?? "error")}: ${escapeHtml(error.message)})</p>`;
   }
@@ -394,7 +402,7 @@ async function handle(req, res, secret) {
 /** X-Gate-Assertion of the /live handshake, verified as the dashboard does, as the panel shows it. */
 async function liveAssertion(req) {
   try {
-    const { sub, jti } = await verifyAssertion(req, ASSERTION_CHECK);
+    const { sub, jti } = await verifyAssertion(req, assertionCheck(req));
     return { verified: true, sub, jti };
   } catch (error) {
     return { verified: false, code: error.code ?? "error", message: error.message };
