@@ -30,6 +30,7 @@ import { createDeviceOffer, dbsc, logSkippedRefresh, refreshLimitKeepsSession } 
 import { createChallenges } from "./dbsc/challenge";
 import type { AssertionKeys } from "./assertion/signing-keys";
 import { createAssertionSigner } from "./assertion/sign";
+import { type Observer, createObserver } from "./metrics/observer";
 
 /** Everything the gate is built from; tests inject a clock, a store and a logger. */
 export interface GateDeps {
@@ -47,6 +48,8 @@ export interface GateDeps {
    * the application's own handlers in middleware mode (src/middleware.ts).
    */
   terminal?: Terminal;
+  /** Request context for `log` lines, and GATE_METRICS (src/metrics/observer.ts); default: over `log`, no metrics. */
+  observer?: Observer;
 }
 
 /** The step a request that passed every check goes to; it may log the user in or out with `transitions`. */
@@ -74,7 +77,8 @@ function report(error: Error, c: Context<GateEnv>, log: Logger): void {
  * application's handlers).
  */
 export function createApp(deps: GateDeps) {
-  const { config, store, now, log, assertionKeys } = deps;
+  const { config, store, now, assertionKeys } = deps;
+  const { log, observe, metrics } = deps.observer ?? createObserver({ log: deps.log, store: config.store.kind });
   const sessions = createSessionManager({ policy: config.session, store, keys: deps.keys, now, log });
   const challenges = createChallenges(deps.keys.deviceChallenge, now);
   const transitions = createTransitions({ sessions, cookie: config.cookie, now, offer: createDeviceOffer(config, challenges) });
@@ -95,6 +99,7 @@ export function createApp(deps: GateDeps) {
   app.use(secureResponse({ headers: config.headers }));
   // A fresh id for every request; never the client's (headerName "": its X-Request-Id is not read).
   app.use(requestId({ headerName: "" }));
+  app.use(observe); // from here on, log lines carry the route and sid; with GATE_METRICS, data points after the response
   app.use(prepare({ routes: config.routes, publicOrigin: config.publicOrigin, ipv6LimitPrefix: config.ipv6LimitPrefix, log }));
   if (config.session.deviceBound !== "off") app.use(refreshLimitKeepsSession());
   app.use(admit({ sessions, cookie: config.cookie, limiters: config.rateLimits, limit, failedAuth, log, now }));
@@ -105,7 +110,7 @@ export function createApp(deps: GateDeps) {
   if (oidc) app.route(OIDC_PREFIX, oidc.routes);
   app.route(GATE_PREFIX, selfService({ config, sessions, transitions, log, endSession: oidc?.endSession }));
   app.route(GATE_PREFIX, dbsc({ config, sessions, challenges, now, log }));
-  app.route(GATE_PREFIX, health(store, log));
+  app.route(GATE_PREFIX, health({ store, config, failedAuth, log, now, metrics }));
   app.route(GATE_PREFIX, jwks(assertionKeys));
 
   app.all("*", (c, next) => {

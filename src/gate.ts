@@ -12,6 +12,8 @@ import type { GateEnv } from "./http/context";
 import { createErrorRenderer } from "./http/error-page";
 import { secureResponse } from "./http/secure-response";
 import { type LogSink, createLogger } from "./log";
+import { readMetricsBinding } from "./metrics/dataset";
+import { createObserver } from "./metrics/observer";
 import { selectBackends } from "./store/select";
 
 /** Options of {@link createGate} and the middleware: what a user who wraps the gate may change. */
@@ -36,17 +38,25 @@ export interface BuiltGate {
  */
 export async function buildGate(env: Env, options: GateOptions & { mode?: ParseMode; terminal?: Terminal } = {}): Promise<BuiltGate> {
   const now = options.now ?? Date.now;
-  const log = createLogger(options.log, now);
   const parsed = parseConfig(env, { mode: options.mode });
-  if (!parsed.ok) {
-    for (const problem of parsed.problems) log("config.invalid", { problem });
+  const metrics = readMetricsBinding(env.GATE_METRICS);
+  // GATE_METRICS (optional): request outcomes and security events to Workers Analytics Engine (docs/observability.md).
+  const observer = createObserver({
+    log: createLogger(options.log, now),
+    dataset: metrics.dataset,
+    store: parsed.ok ? parsed.config.store.kind : "",
+  });
+  const { log } = observer;
+  const problems = [...(parsed.ok ? [] : parsed.problems), ...(metrics.problem ? [metrics.problem] : [])];
+  if (!parsed.ok || problems.length > 0) {
+    for (const problem of problems) log("config.invalid", { problem });
     return misconfigured();
   }
   const { config } = parsed;
   const { store, limits } = await selectBackends(config);
   const assertionKeys = createAssertionKeys({ store, secret: config.secrets.gate, periods: config.assertion, now, log });
   const keys = await deriveKeys(config.secrets.gate);
-  const app = createApp({ config, store, limiterBackend: limits, keys, now, log, assertionKeys, terminal: options.terminal });
+  const app = createApp({ config, store, limiterBackend: limits, keys, now, log, observer, assertionKeys, terminal: options.terminal });
   async function rotateKeys() {
     try {
       await assertionKeys.rotate();

@@ -27,7 +27,12 @@ export type LogEvent =
   | "assertion.rotated"
   | "config.invalid";
 
-/** Writes one event. Never pass a raw token: sids and hashes only. */
+/**
+ * Writes one event. Never pass a raw token: sids and hashes only. A line that
+ * names its request (`request_id`) gets the request's `route` and `sid` from
+ * the gate's observer (src/metrics/observer.ts), and with GATE_METRICS becomes
+ * a data point too (src/metrics/events.ts maps every event).
+ */
 export type Logger = (event: LogEvent, fields?: Record<string, unknown>) => void;
 
 /** Where log lines go: one JSON object per line. */

@@ -10,6 +10,8 @@ declare global {
       GATE_SECRET: string;
       GATE_ORIGIN_SECRET: string;
       GATE_ADMIN_TOKEN: string;
+      /** wrangler.toml's Analytics Engine dataset: miniflare simulates it (its writes are not readable). */
+      GATE_METRICS: AnalyticsEngineDataset;
     }
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The bindings wrangler.toml declares, read the way wrangler reads them, in
  * the shape Miniflare takes: [vars], [[kv_namespaces]], [[services]],
- * [[ratelimits]] and [[durable_objects.bindings]].
+ * [[ratelimits]] and [[durable_objects.bindings]]; [[analytics_engine_datasets]]
+ * (GATE_METRICS) only for their names: the parser does not read them.
  */
 import { show } from "../config/problems";
 import type { DeclaredRateLimit } from "./checker/worker";
@@ -36,6 +37,11 @@ export interface Bindings {
 
 const isName = (value: unknown): value is string => typeof value === "string" && value !== "";
 
+/** A `[[analytics_engine_datasets]]` entry: wrangler needs its `binding`; `dataset` defaults to the Worker's name. */
+function namedBinding(entry: Record<string, unknown>): string | undefined {
+  return isName(entry.binding) ? undefined : `.binding: expected a binding name, got ${show(entry.binding)}`;
+}
+
 /** Reads every binding declaration of the worker. */
 export function readBindings(worker: WorkerFields): Bindings {
   const problems: Problem[] = [];
@@ -55,12 +61,15 @@ export function readBindings(worker: WorkerFields): Bindings {
   );
   const ratelimits = valid("ratelimits", checkRatelimit);
   const objects = readObjects(worker, problems);
+  const datasets = valid("analytics_engine_datasets", namedBinding);
+  if (vars.GATE_METRICS !== undefined) problems.push(metricsInVars(worker.where.vars));
   const names = {
     [worker.where.vars]: Object.keys(vars),
     [worker.where.kv_namespaces]: kv.map(({ entry }) => entry.binding as string),
     [worker.where.services]: services.map(({ entry }) => entry.binding as string),
     [worker.where.ratelimits]: ratelimits.map(({ entry }) => entry.name as string),
     [`${worker.where.durable_objects}.bindings`]: objects.map((entry) => entry.name),
+    [worker.where.analytics_engine_datasets]: datasets.map(({ entry }) => entry.binding as string),
   };
   problems.push(...duplicateNames(names));
   return {
@@ -113,6 +122,12 @@ function readObjects(worker: WorkerFields, problems: Problem[]): ObjectBinding[]
     problems.push(problem(`${where}: expected { name = "SESSION_OBJECTS", class_name = "GatehouseSessions" }, got ${show(entry)}`, where));
     return [];
   });
+}
+
+/** GATE_METRICS is the Analytics Engine binding; as a variable the gate refuses it (src/metrics/dataset.ts). */
+function metricsInVars(at: string): Problem {
+  const text = `${at}.GATE_METRICS: a variable; metrics need an Analytics Engine binding: [[analytics_engine_datasets]] binding = "GATE_METRICS"`;
+  return problem(text, `${at}.GATE_METRICS`, at);
 }
 
 /** wrangler refuses a config that gives two bindings one name; Miniflare would silently keep one. */

@@ -10,7 +10,7 @@ import { isTomlTable } from "./toml";
 /** wrangler copies these from the top level into an environment that does not set them. */
 const INHERITED = ["main", "compatibility_date", "compatibility_flags", "migrations", "triggers"];
 /** wrangler does NOT inherit these: an environment has only its own (its config's `notInheritable`). */
-const NOT_INHERITED = ["vars", "kv_namespaces", "services", "ratelimits", "durable_objects", "secrets"];
+const NOT_INHERITED = ["vars", "kv_namespaces", "services", "ratelimits", "durable_objects", "analytics_engine_datasets", "secrets"];
 
 /** The fields of one Worker, and for each the key path wrangler.toml writes it at (`env.staging.vars` or `vars`). */
 export interface WorkerFields {

@@ -16,5 +16,7 @@ export interface Env {
   UPSTASH_REDIS_REST_TOKEN?: string;
   /** The KV namespace of the `kv` store. */
   SESSIONS?: KVNamespace;
+  /** Optional metrics: the Workers Analytics Engine dataset of wrangler.toml `[[analytics_engine_datasets]]` (docs/observability.md). */
+  GATE_METRICS?: AnalyticsEngineDataset;
   [binding: string]: unknown;
 }

@@ -25,7 +25,7 @@ const MAX_TTL = 365 * 86_400_000;
  * both are hashed first, so neither their contents nor their lengths leak
  * through timing.
  */
-async function isAdmin(header: string | undefined, expected: string): Promise<boolean> {
+export async function isAdmin(header: string | undefined, expected: string): Promise<boolean> {
   const presented = /^Bearer (.+)$/.exec(header ?? "")?.[1] ?? "";
   const [a, b] = await Promise.all([sha256(presented), sha256(expected)]);
   const left = new TextEncoder().encode(a);

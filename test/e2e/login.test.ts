@@ -274,11 +274,11 @@ describe("the gate's own endpoints", () => {
     expect(gate.origin.received).toEqual([]);
   });
 
-  it("answers 200 {status: ok} on GET /_gate/health", async () => {
+  it("answers 200 {status: ok} with the store's round trip on GET /_gate/health", async () => {
     const gate = await createTestGate();
     const response = await gate.request("/_gate/health");
     expect(response.status).toBe(200);
-    expect(await response.text()).toBe('{"status":"ok"}');
+    expect(await response.json()).toEqual({ status: "ok", store_rtt_ms: expect.any(Number) });
     expect(gate.origin.received).toEqual([]);
   });
 });

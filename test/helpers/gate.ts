@@ -17,6 +17,7 @@ import { createDurableLimiters } from "../../src/ratelimit/durable";
 import type { LogEvent } from "../../src/log";
 import { createRecordingOrigin } from "./origin";
 import { createAssertionKeys } from "../../src/assertion/signing-keys";
+import { createObserver } from "../../src/metrics/observer";
 
 export const GATE_URL = "https://gate.example";
 export const ORIGIN_SECRET = env.GATE_ORIGIN_SECRET as string;
@@ -59,6 +60,8 @@ export interface TestGateOptions {
   limits?: LimiterBackend;
   /** Shares a clock with another test gate: two gates over one store behave like two isolates. */
   clock?: TestClock;
+  /** GATE_METRICS: a dataset the gate writes its data points to (test/metrics/), with the timer of gate and origin time. */
+  metrics?: { dataset: AnalyticsEngineDataset; timer?: () => number };
 }
 
 /** A clock the test moves by hand. */
@@ -103,7 +106,10 @@ export async function createTestGate(options: TestGateOptions = {}) {
     (options.store === "memory" ? createMemoryStore({ now }) : typeof options.store === "object" ? options.store : createKvStore(env.SESSIONS));
   const limits =
     options.limits ?? backends?.limits ?? (options.store === undefined || options.store === "kv" ? createBindingLimiters(now) : createMemoryLimiters(now));
-  const log = (event: LogEvent, fields: Record<string, unknown> = {}) => void logs.push({ event, ...fields });
+  const record = (event: LogEvent, fields: Record<string, unknown> = {}) => void logs.push({ event, ...fields });
+  // With metrics, as src/gate.ts builds it: one observer for the app and the cron's key rotation.
+  const observer = options.metrics && createObserver({ log: record, store: parsed.config.store.kind, ...options.metrics });
+  const log = observer?.log ?? record;
   // Built here, as src/index.ts does, so that `scheduled()` rotates the keys this gate signs with.
   const assertionKeys = createAssertionKeys({ store, secret: parsed.config.secrets.gate, periods: parsed.config.assertion, now, log });
   const app = createApp({
@@ -113,6 +119,7 @@ export async function createTestGate(options: TestGateOptions = {}) {
     keys: await deriveKeys(parsed.config.secrets.gate),
     now,
     log,
+    observer,
     assertionKeys,
   });
   const pending: Promise<unknown>[] = [];
