@@ -8,7 +8,7 @@
  * Every value the gate emits goes through {@link serializeString} or
  * {@link serializeToken}, so no challenge, path or id can close its quotes and
  * add a parameter. Readers take the draft's sf-string and the bare value
- * Chrome 156 sends (/work/notes/dbsc.md §2, §5), and answer `undefined` for
+ * Chrome 156 sends (docs/dbsc.md, "Where the gate differs from the draft"), and answer `undefined` for
  * anything else; they never throw.
  */
 import { DbscError } from "./errors";

@@ -1,6 +1,6 @@
 /**
  * The gate's DBSC protocol core (W3C Device Bound Session Credentials, draft
- * w3c/webappsec-dbsc `spec.bs` at d346811; /work/notes/dbsc.md): pure pieces
+ * w3c/webappsec-dbsc `spec.bs` at d346811; docs/dbsc.md): pure pieces
  * the endpoints and the session manager compose, each auditable alone.
  *
  * - headers.ts: building and reading the DBSC header fields (§"DBSC Formats")

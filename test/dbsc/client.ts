@@ -2,7 +2,7 @@
  * A DBSC client that plays the browser against the gate inside workerd
  * (WebCrypto and fetch only), following the W3C draft's algorithms: "Process
  * session registration", "Send request", "Create session", "Cache challenge"
- * and "Identify session needing refresh". See /work/notes/dbsc.md.
+ * and "Identify session needing refresh". See docs/dbsc.md.
  */
 import { SignJWT, calculateJwkThumbprint, exportJWK, type JWK } from "jose";
 import { CookieJar, isSecureUrl, type StoredCookie } from "./cookies";

@@ -1,7 +1,7 @@
 /**
  * The draft's "Send request" algorithm for registration and refresh requests,
  * with "Create session" on success. Status handling follows the draft, not
- * Chrome (see /work/notes/dbsc.md for where Chrome 156 differs).
+ * Chrome (docs/dbsc.md says where Chrome 156 differs).
  */
 import type { CookieJar } from "./cookies";
 import { serializeString } from "./sf";
