@@ -23,7 +23,9 @@ export function createOrigin({ gateUrl, audience, originSecret, fetch }) {
   const app = new Hono();
 
   // Public pages first: the login form and its POST need no identity.
-  app.get("/login", (c) => c.html(`<form method="post"><input name="username"><input name="password" type="password"><button>Log in</button></form>`));
+  app.get("/login", (c) =>
+    c.html(`<form method="post"><input name="username"><input name="password" type="password"><button>Log in</button></form>`),
+  );
   app.post("/login", async (c) => {
     const form = await c.req.parseBody();
     const username = String(form.username ?? "").trim();

@@ -47,7 +47,14 @@ async function main() {
     ...(vars.GATE_ORIGIN_SECRET ? { GATE_ORIGIN_SECRET: vars.GATE_ORIGIN_SECRET } : {}),
   });
   // `--var KEY:VALUE` (split at the first colon) overrides wrangler.toml's [vars] for this run only.
-  const extra = ["--var", "SESSION_STORE:redis", "--var", `UPSTASH_REDIS_REST_URL:${bridge.url}`, "--var", `UPSTASH_REDIS_REST_TOKEN:${bridge.token}`];
+  const extra = [
+    "--var",
+    "SESSION_STORE:redis",
+    "--var",
+    `UPSTASH_REDIS_REST_URL:${bridge.url}`,
+    "--var",
+    `UPSTASH_REDIS_REST_TOKEN:${bridge.token}`,
+  ];
   if (process.env.DEMO_PORT) extra.push("--var", `ORIGIN_URL:http://localhost:${DEMO_PORT}`);
   const gate = wranglerDev(GATE_PORT, extra);
   supervisor.run("[gate]  ", gate.command, gate.args, gate.env);

@@ -11,7 +11,14 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const bundled = await build({ entryPoints: [path.join(ROOT, "src/config/schema/emit.ts")], bundle: true, write: false, format: "esm", platform: "neutral", logLevel: "silent" });
+const bundled = await build({
+  entryPoints: [path.join(ROOT, "src/config/schema/emit.ts")],
+  bundle: true,
+  write: false,
+  format: "esm",
+  platform: "neutral",
+  logLevel: "silent",
+});
 const emit = await import(`data:text/javascript;base64,${Buffer.from(bundled.outputFiles[0].text).toString("base64")}`);
 const json = (value) => `${JSON.stringify(value, null, 2)}\n`;
 const files = {

@@ -117,7 +117,10 @@ export function createApp(deps: GateDeps) {
     if (c.get("gatePath")) throw new GateError("not_found");
     return next();
   });
-  app.all("*", csrfGuard(config, log, (c) => c.get("route").csrf));
+  app.all(
+    "*",
+    csrfGuard(config, log, (c) => c.get("route").csrf),
+  );
   const { loginPath, loginProvider } = config;
   app.all("*", enforcePolicy({ loginPath, loginProvider, deviceBound: config.session.deviceBound, now, log }));
   const terminal = deps.terminal ?? forward({ config, transitions, stillValid: sessions.device.stillValid, log, now, signAssertion });

@@ -35,7 +35,11 @@ export function createSupervisor() {
     const killer = setTimeout(() => {
       for (const child of alive) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     }, KILL_GRACE_MS);
-    await Promise.all(alive.map((child) => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", resolve)))));
+    await Promise.all(
+      alive.map(
+        (child) => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", resolve))),
+      ),
+    );
     clearTimeout(killer);
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => console.error(`cleanup: ${error.message}`));
     process.exit(code);

@@ -33,7 +33,10 @@ const pkcs8 = (seed: Uint8Array) => new Uint8Array([...PKCS8_ED25519_PREFIX, ...
  */
 export async function deriveAssertionSecrets(secret: string): Promise<AssertionSecrets> {
   const master = await masterKey(secret);
-  const wrap = await crypto.subtle.deriveKey(hkdf("gatehouse/assertion/key-wrap/v1"), master, { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+  const wrap = await crypto.subtle.deriveKey(hkdf("gatehouse/assertion/key-wrap/v1"), master, { name: "AES-GCM", length: 256 }, false, [
+    "encrypt",
+    "decrypt",
+  ]);
   const genesisSeed = new Uint8Array(await crypto.subtle.deriveBits(hkdf("gatehouse/assertion/genesis/v1"), master, SEED_BYTES * 8));
   return { wrap, genesisSeed };
 }
@@ -70,7 +73,11 @@ export async function seal(wrap: CryptoKey, kid: string, seed: Uint8Array): Prom
 export async function unseal(wrap: CryptoKey, kid: string, sealed: string): Promise<Uint8Array | undefined> {
   try {
     const bytes = fromBase64url(sealed);
-    const seed = await crypto.subtle.decrypt({ name: "AES-GCM", iv: bytes.slice(0, IV_BYTES), additionalData: utf8(kid) }, wrap, bytes.slice(IV_BYTES));
+    const seed = await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv: bytes.slice(0, IV_BYTES), additionalData: utf8(kid) },
+      wrap,
+      bytes.slice(IV_BYTES),
+    );
     return seed.byteLength === SEED_BYTES ? new Uint8Array(seed) : undefined;
   } catch {
     return undefined;

@@ -54,10 +54,19 @@ export function limitersOf(problems: Problems, raw: GateTable["rate_limits"], st
     const bindingName = `RATE_LIMIT_${name.toUpperCase()}`;
     const binding = env[bindingName] as RateLimit | undefined;
     if (store === "kv") {
-      if (!BINDING_PERIODS.includes(entry.period)) problems.add(`${key}.period`, `expected "10s" or "1m" in kv mode (Workers Rate Limiting periods), got "${formatDuration(entry.period)}"`);
-      if (typeof binding?.limit !== "function") problems.add(key, `expected a rate limiting binding named ${bindingName} in wrangler.toml ([[ratelimits]]) in kv mode`);
+      if (!BINDING_PERIODS.includes(entry.period))
+        problems.add(`${key}.period`, `expected "10s" or "1m" in kv mode (Workers Rate Limiting periods), got "${formatDuration(entry.period)}"`);
+      if (typeof binding?.limit !== "function")
+        problems.add(key, `expected a rate limiting binding named ${bindingName} in wrangler.toml ([[ratelimits]]) in kv mode`);
     }
-    limiters.set(name, { name, limit: entry.limit, period: entry.period, key: entry.key, onFailure: entry.on_failure, binding: store === "kv" ? binding : undefined });
+    limiters.set(name, {
+      name,
+      limit: entry.limit,
+      period: entry.period,
+      key: entry.key,
+      onFailure: entry.on_failure,
+      binding: store === "kv" ? binding : undefined,
+    });
   }
   return limiters;
 }
@@ -72,7 +81,18 @@ export function routesOf(problems: Problems, raw: GateTable["routes"], limiters:
     if (!entry.path) return;
     const { written, pattern } = entry.path;
     const { methods, access, roles, fresh, csrf, audience } = entry;
-    routes.push({ path: written, pattern, methods: methods && new Set(methods), access, roles, fresh, rateLimit: entry.rate_limit, csrf, audience, deviceBound: entry.device_bound });
+    routes.push({
+      path: written,
+      pattern,
+      methods: methods && new Set(methods),
+      access,
+      roles,
+      fresh,
+      rateLimit: entry.rate_limit,
+      csrf,
+      audience,
+      deviceBound: entry.device_bound,
+    });
   });
   return routes;
 }
@@ -85,7 +105,8 @@ export function providersOf(problems: Problems, raw: GateTable["oidc"], env: Env
     const scopes = entry.scopes ?? [];
     if (!scopes.includes("openid")) problems.add(`${key}.scopes`, `must contain "openid", got ${JSON.stringify(scopes)}`);
     const secret = env[`GATE_OIDC_${name.toUpperCase()}_CLIENT_SECRET`];
-    if (secret !== undefined && (typeof secret !== "string" || secret === "")) problems.add(`GATE_OIDC_${name.toUpperCase()}_CLIENT_SECRET`, "expected the client secret as text");
+    if (secret !== undefined && (typeof secret !== "string" || secret === ""))
+      problems.add(`GATE_OIDC_${name.toUpperCase()}_CLIENT_SECRET`, "expected the client secret as text");
     if (!entry.issuer || !entry.client_id) continue;
     providers.set(name, {
       name,
@@ -108,6 +129,9 @@ export function providersOf(problems: Problems, raw: GateTable["oidc"], env: Env
 /** `GATE.login_provider` must name a provider of `GATE.oidc`. */
 export function loginProviderOf(problems: Problems, name: string | undefined, providers: ReadonlyMap<string, OidcProvider>): string | undefined {
   if (name === undefined || providers.has(name)) return name;
-  problems.add("GATE.login_provider", `expected the name of a provider in GATE.oidc (${[...providers.keys()].join(", ") || "none defined"}), got ${JSON.stringify(name)}`);
+  problems.add(
+    "GATE.login_provider",
+    `expected the name of a provider in GATE.oidc (${[...providers.keys()].join(", ") || "none defined"}), got ${JSON.stringify(name)}`,
+  );
   return undefined;
 }

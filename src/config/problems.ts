@@ -35,12 +35,7 @@ export function isTable(value: unknown): value is Record<string, unknown> {
  * Reads an optional table at `key`, reporting unknown keys (a misspelt
  * `idle_timout` must not silently fall back to the default).
  */
-export function readTable(
-  problems: Problems,
-  key: string,
-  value: unknown,
-  allowed: readonly string[],
-): Record<string, unknown> {
+export function readTable(problems: Problems, key: string, value: unknown, allowed: readonly string[]): Record<string, unknown> {
   if (value === undefined) return {};
   if (!isTable(value)) {
     problems.add(key, `expected a table, got ${show(value)}`);
@@ -81,13 +76,7 @@ function editDistance(a: string, b: string): number {
 }
 
 /** Reads an optional string that must be one of `choices`. */
-export function readChoice<T extends string>(
-  problems: Problems,
-  key: string,
-  value: unknown,
-  choices: readonly T[],
-  fallback: T,
-): T {
+export function readChoice<T extends string>(problems: Problems, key: string, value: unknown, choices: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
   if (typeof value === "string" && (choices as readonly string[]).includes(value)) return value as T;
   problems.add(key, `expected one of ${choices.map((c) => `"${c}"`).join(", ")}, got ${show(value)}`);

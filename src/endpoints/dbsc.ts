@@ -156,7 +156,12 @@ export function logSkippedRefresh(log: Logger): MiddlewareHandler<GateEnv> {
   return async function logSkippedRefresh(c, next) {
     const skipped = readSkipped(c.req.header("secure-session-skipped"));
     // One line per admitted request (this runs after the rate limits), whatever the header lists.
-    if (skipped.length > 0) log("session.device_skipped", { skipped: skipped.map(({ reason, sessionId }) => ({ reason, sid: sessionId })), path: c.get("path"), request_id: c.get("requestId") });
+    if (skipped.length > 0)
+      log("session.device_skipped", {
+        skipped: skipped.map(({ reason, sessionId }) => ({ reason, sid: sessionId })),
+        path: c.get("path"),
+        request_id: c.get("requestId"),
+      });
     await next();
   };
 }

@@ -30,7 +30,8 @@ function parseIpv6(text: string): number[] | undefined {
   const last = (tail.length > 0 ? tail : head).at(-1) ?? "";
   const embedded = last.includes(".") ? parseIpv4(last) : undefined;
   if (last.includes(".") && !embedded) return undefined;
-  if (embedded) (tail.length > 0 ? tail : head).splice(-1, 1, ((embedded[0] << 8) | embedded[1]).toString(16), ((embedded[2] << 8) | embedded[3]).toString(16));
+  if (embedded)
+    (tail.length > 0 ? tail : head).splice(-1, 1, ((embedded[0] << 8) | embedded[1]).toString(16), ((embedded[2] << 8) | embedded[3]).toString(16));
   const missing = 8 - head.length - tail.length;
   if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
   const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill("0"), ...tail];

@@ -71,7 +71,9 @@ export function csrfGuard(
     const auth = c.get("auth");
     if (applies(c) && !(auth?.status === "valid" && auth.via === "bearer")) {
       const own = publicOrigin ?? new URL(c.req.url).origin;
-      const reason = csrfVerdict(c.req.raw, { origin: own, trustedOrigins }) ?? (auth?.status === "valid" ? hijackVerdict(c.req.raw, own, trustedOrigins) : undefined);
+      const reason =
+        csrfVerdict(c.req.raw, { origin: own, trustedOrigins }) ??
+        (auth?.status === "valid" ? hijackVerdict(c.req.raw, own, trustedOrigins) : undefined);
       if (reason) {
         log("csrf.blocked", { reason, path: c.get("path"), ip: c.get("clientIp"), request_id: c.get("requestId") });
         throw new GateError("csrf");

@@ -40,7 +40,6 @@ export function createLimitCheck(backend: LimiterBackend, log: Logger) {
   return {
     refuseIfKnown,
 
-
     /** Counts the request against `limiter` for `key`; throws the 429 when it is over. */
     async check(c: Context<GateEnv>, limiter: Limiter, key: string): Promise<void> {
       refuseIfKnown(c, limiter, key);

@@ -83,7 +83,8 @@ export function checkAllowLists(provider: OidcProvider, claims: Record<string, u
   if (provider.allowedEmailDomains.length > 0) {
     if (claims.email_verified !== true || typeof claims.email !== "string") throw forbidden("email_domain_unverified");
     const domain = emailDomain(claims.email);
-    if (domain === undefined || !provider.allowedEmailDomains.includes(domain)) throw forbidden("email_domain_not_allowed", (domain ?? "").slice(0, 64));
+    if (domain === undefined || !provider.allowedEmailDomains.includes(domain))
+      throw forbidden("email_domain_not_allowed", (domain ?? "").slice(0, 64));
   }
   if (provider.allowedUsers.length > 0) {
     const fold = (value: string) => (provider.userClaim === "email" ? asciiLower(value) : value);
@@ -107,5 +108,8 @@ export function identityOf(provider: OidcProvider, claims: Record<string, unknow
   if ("reason" in checked) throw refused("identity_invalid", checked.reason);
   const idpSid = typeof claims.sid === "string" && claims.sid.length <= MAX_CLAIM_LENGTH ? claims.sid : undefined;
   const authTime = typeof claims.auth_time === "number" && Number.isFinite(claims.auth_time) ? claims.auth_time * 1_000 : undefined;
-  return { identity: { ...checked, idp: provider.name, ...(idpSid && { idpSid }), ...(authTime !== undefined && { authTime }) }, droppedRoles: dropped };
+  return {
+    identity: { ...checked, idp: provider.name, ...(idpSid && { idpSid }), ...(authTime !== undefined && { authTime }) },
+    droppedRoles: dropped,
+  };
 }

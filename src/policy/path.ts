@@ -1,8 +1,7 @@
 /** A request path made safe to match and to forward. */
 export type NormalizedPath =
   /** `path` is forwarded to the origin; `match` is what routes are matched against. */
-  | { ok: true; path: string; match: string }
-  | { ok: false; reason: string };
+  { ok: true; path: string; match: string } | { ok: false; reason: string };
 
 /** Encoded slash, backslash and NUL: origins disagree on them, so they are refused (contract §1). */
 const FORBIDDEN_ESCAPES = /%(?:2f|5c|00)/i;
@@ -75,10 +74,8 @@ export function normalizePath(pathname: string, options: { encodedSeparators?: b
     if (segment === "" && !last) return;
     segments.push(segment);
   });
-  const path = "/" + segments.join("/");
-  const cut = segments
-    .map((segment) => segment.split(";")[0])
-    .filter((segment, index, all) => segment !== "" || index === all.length - 1);
+  const path = `/${segments.join("/")}`;
+  const cut = segments.map((segment) => segment.split(";")[0]).filter((segment, index, all) => segment !== "" || index === all.length - 1);
   if (cut.some((segment) => segment === "." || segment === "..")) return { ok: false, reason: "dot_segment_parameter" };
-  return { ok: true, path, match: "/" + cut.join("/") };
+  return { ok: true, path, match: `/${cut.join("/")}` };
 }

@@ -1,7 +1,17 @@
 import { SPOOFABLE_HEADERS, SPOOFABLE_PREFIXES } from "./spoofable";
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1), never forwarded by a proxy. */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"]);
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
 
 const EXACT = new Set(SPOOFABLE_HEADERS);
 /** The prefixes as one expression: one test per header instead of one `startsWith` per prefix. */

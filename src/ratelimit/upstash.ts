@@ -19,7 +19,10 @@ export function createUpstashLimiters(redis: Redis, limiters: Iterable<Limiter>,
   const instances = new Map<string, Ratelimit>();
   for (const limiter of limiters) {
     const window = Ratelimit.slidingWindow(limiter.limit, `${limiter.period / 1_000} s`);
-    instances.set(limiter.name, new Ratelimit({ redis, limiter: window, prefix: `rl:${limiter.name}`, ephemeralCache: false, timeout: TIMEOUT_MS, analytics: false }));
+    instances.set(
+      limiter.name,
+      new Ratelimit({ redis, limiter: window, prefix: `rl:${limiter.name}`, ephemeralCache: false, timeout: TIMEOUT_MS, analytics: false }),
+    );
   }
   const blocked = createBlockedMemory(now);
   return {

@@ -50,7 +50,13 @@ export function withoutSessionCookie(header: string, name: string): string {
   };
   return header
     .split(";")
-    .map((pair) => pair.split(",").filter((part) => !isSession(part)).join(",").trim())
+    .map((pair) =>
+      pair
+        .split(",")
+        .filter((part) => !isSession(part))
+        .join(",")
+        .trim(),
+    )
     .filter((pair) => pair.length > 0)
     .join("; ");
 }

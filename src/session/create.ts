@@ -17,7 +17,12 @@ export interface Lifetime {
  * its times from `now`, and, for a cookie session, the client's fingerprint
  * for binding. The store never sees the token, only its hash.
  */
-export async function newSession(identity: Identity, client: Client, lifetime: Lifetime, now: number): Promise<{ token: string; session: SessionRecord }> {
+export async function newSession(
+  identity: Identity,
+  client: Client,
+  lifetime: Lifetime,
+  now: number,
+): Promise<{ token: string; session: SessionRecord }> {
   const token = newToken();
   const session: SessionRecord = {
     ...identity,

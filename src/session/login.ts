@@ -24,11 +24,7 @@ export type LoginRejection = { ok: false; reason: string };
  * ahead, `sub` of 1–256 characters, optional string `roles` and a JSON object
  * `claims` of at most 2 KiB.
  */
-export async function verifyLogin(
-  jwt: string,
-  secret: Uint8Array,
-  now: number,
-): Promise<{ ok: true; identity: Identity } | LoginRejection> {
+export async function verifyLogin(jwt: string, secret: Uint8Array, now: number): Promise<{ ok: true; identity: Identity } | LoginRejection> {
   let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(jwt, secret, {

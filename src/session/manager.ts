@@ -98,9 +98,11 @@ export function createSessionManager(options: SessionManagerOptions) {
     revoke,
     revokeUser,
     /** A browser login: a cookie session with the configured timeouts. */
-    login: (identity: Identity, client: Client) => create(identity, client, { ttl: policy.absoluteTimeout, idleTimeout: policy.idleTimeout, rotates: true }),
+    login: (identity: Identity, client: Client) =>
+      create(identity, client, { ttl: policy.absoluteTimeout, idleTimeout: policy.idleTimeout, rotates: true }),
     /** An API session from the admin API: a bearer token that neither rotates nor idles out, recorded as the admin API's, not the admin's device. */
-    issueBearer: (identity: Identity, ttl: number) => create(identity, { ip: "", userAgent: "" }, { ttl, idleTimeout: null, rotates: false, issuedBy: "admin" }),
+    issueBearer: (identity: Identity, ttl: number) =>
+      create(identity, { ip: "", userAgent: "" }, { ttl, idleTimeout: null, rotates: false, issuedBy: "admin" }),
     /** The live sessions of a user. */
     list: async (sub: string) => (await store.listUser(sub)).filter((session) => expiryOf(session, now()) === undefined),
     get: (sid: string) => store.get(sid),

@@ -6,7 +6,8 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 const optional = (value: unknown, check: (value: unknown) => boolean) => value === undefined || check(value);
 
 /** A device key as stored: a known algorithm, a JWK object and its thumbprint. */
-const isDeviceKey = (value: unknown) => isObject(value) && (value.alg === "ES256" || value.alg === "RS256") && isObject(value.jwk) && isText(value.jkt);
+const isDeviceKey = (value: unknown) =>
+  isObject(value) && (value.alg === "ES256" || value.alg === "RS256") && isObject(value.jwk) && isText(value.jkt);
 
 /**
  * Checks a session record read from the store. A record that is not exactly the

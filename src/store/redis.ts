@@ -83,8 +83,12 @@ export function createRedisStore(redis: RedisClient): SessionStore {
         return Number(await rotate(keys, [json(pointerOf(session)), json(session), ms(ttl), String(session.gen), session.tokenHash])) > 0;
       }),
     update: (session, ttl) =>
-      guard("update", async () => void (await update([KEY.session(session.sid), KEY.revoked(session.sid)], [json(session), ms(ttl), String(session.gen)]))),
-    revoke: (sid, sub, ttl) => guard("revoke", async () => void (await revoke([KEY.revoked(sid), KEY.session(sid), await userIndex(sub)], [ms(ttl), sid]))),
+      guard(
+        "update",
+        async () => void (await update([KEY.session(session.sid), KEY.revoked(session.sid)], [json(session), ms(ttl), String(session.gen)])),
+      ),
+    revoke: (sid, sub, ttl) =>
+      guard("revoke", async () => void (await revoke([KEY.revoked(sid), KEY.session(sid), await userIndex(sub)], [ms(ttl), sid]))),
     listUser: (sub) =>
       guard("listUser", async () => {
         const values = (await list([await userIndex(sub)], [])) as string[];

@@ -43,9 +43,16 @@ describe("X-Gate-Assertion on forwarded requests", () => {
   it("is an EdDSA JWT with kid and typ, carrying exactly the contract's claims", async () => {
     const { gate, token } = await signedIn();
     gate.clock.advance(5_000);
-    const seen = await through(gate, "/docs/a%20b?q=secret", { method: "PUT", body: "x", headers: { ...cookie(token), "Sec-Fetch-Site": "same-origin" } });
+    const seen = await through(gate, "/docs/a%20b?q=secret", {
+      method: "PUT",
+      body: "x",
+      headers: { ...cookie(token), "Sec-Fetch-Site": "same-origin" },
+    });
     const jwt = seen.headers["x-gate-assertion"];
-    const { payload, protectedHeader } = await jwtVerify(jwt, createLocalJWKSet(await jwksOf(gate)), { algorithms: ["EdDSA"], currentDate: new Date(gate.clock.now) });
+    const { payload, protectedHeader } = await jwtVerify(jwt, createLocalJWKSet(await jwksOf(gate)), {
+      algorithms: ["EdDSA"],
+      currentDate: new Date(gate.clock.now),
+    });
     const { keys } = await jwksOf(gate);
     expect(protectedHeader).toEqual({ alg: "EdDSA", kid: keys[0].kid, typ: "JWT" });
     const iat = (T0 + 5_000) / 1_000;
@@ -68,7 +75,10 @@ describe("X-Gate-Assertion on forwarded requests", () => {
 
   it("takes iss from GATE.issuer and aud from the route's audience", async () => {
     const { gate, token } = await signedIn({
-      gate: { issuer: "https://id.example.com", routes: [{ path: "/login", access: "public" }, { path: "/api/*", audience: "https://api.example.com" }, { path: "/*" }] },
+      gate: {
+        issuer: "https://id.example.com",
+        routes: [{ path: "/login", access: "public" }, { path: "/api/*", audience: "https://api.example.com" }, { path: "/*" }],
+      },
     });
     const seen = await through(gate, "/api/items", { headers: cookie(token) });
     expect(payloadOf(seen.headers["x-gate-assertion"])).toMatchObject({ iss: "https://id.example.com", aud: "https://api.example.com" });
@@ -152,7 +162,12 @@ describe("verifyAssertion refuses", () => {
     const jwt = seen.headers["x-gate-assertion"];
     const [h, p, s] = jwt.split(".");
     const noneHeader = btoa(JSON.stringify({ alg: "none", typ: "JWT" })).replace(/=+$/, "");
-    for (const forged of [tampered(jwt, { roles: ["admin"] }), tampered(jwt, { sub: "root" }), `${h}.${p}.${s.slice(0, -4)}AAAA`, `${noneHeader}.${p}.`]) {
+    for (const forged of [
+      tampered(jwt, { roles: ["admin"] }),
+      tampered(jwt, { sub: "root" }),
+      `${h}.${p}.${s.slice(0, -4)}AAAA`,
+      `${noneHeader}.${p}.`,
+    ]) {
       const request = new Request(seen.url, { headers: { ...seen.headers, "x-gate-assertion": forged } });
       expect(await refusal(verifyAssertion(request, verifying(gate)))).toBe("invalid");
     }
@@ -177,7 +192,13 @@ describe("the keyset unreachable on a cold isolate", () => {
   const keysetDown = () => {
     const store = isolatedKvStore();
     let down = false;
-    return { store: { ...store, readKeyset: () => (down ? Promise.reject(new StoreUnavailableError("kv", "readKeyset", new Error("down"))) : store.readKeyset()) }, fail: () => (down = true) };
+    return {
+      store: {
+        ...store,
+        readKeyset: () => (down ? Promise.reject(new StoreUnavailableError("kv", "readKeyset", new Error("down"))) : store.readKeyset()),
+      },
+      fail: () => (down = true),
+    };
   };
 
   it("answers 503 on a session route and forwards nothing", async () => {

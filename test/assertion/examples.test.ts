@@ -8,9 +8,16 @@ async function gateInFrontOfHono() {
   const clock = { now: Date.now(), advance: (ms: number) => void (clock.now += ms) };
   const gate = await createTestGate({ store: isolatedKvStore(), clock });
   // With a service binding and no ORIGIN_URL the gate signs its own origin as `aud`.
-  const origin = createOrigin({ gateUrl: GATE_URL, audience: GATE_URL, originSecret: ORIGIN_SECRET, fetch: (url: string) => gate.request(new URL(url).pathname) });
+  const origin = createOrigin({
+    gateUrl: GATE_URL,
+    audience: GATE_URL,
+    originSecret: ORIGIN_SECRET,
+    fetch: (url: string) => gate.request(new URL(url).pathname),
+  });
   // The recording origin has read the body already: hand the example a fresh copy.
-  gate.origin.reply((request, seen) => origin.fetch(new Request(request.url, { method: request.method, headers: request.headers, body: seen.body || undefined })));
+  gate.origin.reply((request, seen) =>
+    origin.fetch(new Request(request.url, { method: request.method, headers: request.headers, body: seen.body || undefined })),
+  );
   return { gate, origin };
 }
 
@@ -31,7 +38,9 @@ describe("examples/hono-origin.mjs behind the gate", () => {
 
   it("refuses a request that reaches it around the gate, identity headers and all", async () => {
     const { origin } = await gateInFrontOfHono();
-    const direct = await origin.fetch(new Request("https://gate.example/dashboard", { headers: { "X-Gate-User": "root", "X-Forwarded-Host": "gate.example" } }));
+    const direct = await origin.fetch(
+      new Request("https://gate.example/dashboard", { headers: { "X-Gate-User": "root", "X-Forwarded-Host": "gate.example" } }),
+    );
     expect(direct.status).toBe(401);
     expect(await direct.json()).toEqual({ error: "unauthenticated", reason: "missing" });
   });

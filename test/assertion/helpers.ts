@@ -66,6 +66,9 @@ export const headerOf = (jwt: string) => JSON.parse(atob(jwt.split(".")[0].repla
 /** A token with its payload changed and the original signature kept. */
 export function tampered(jwt: string, change: Record<string, unknown>): string {
   const [header, , signature] = jwt.split(".");
-  const body = btoa(JSON.stringify({ ...payloadOf(jwt), ...change })).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  const body = btoa(JSON.stringify({ ...payloadOf(jwt), ...change }))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
   return `${header}.${body}.${signature}`;
 }

@@ -14,14 +14,26 @@ describe("GET /_gate/jwks.json", () => {
     expect(response.headers.get("Set-Cookie")).toBeNull();
     const { keys } = (await response.json()) as { keys: Array<Record<string, string>> };
     expect(keys).toHaveLength(1);
-    expect(keys[0]).toEqual({ kty: "OKP", crv: "Ed25519", x: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), kid: expect.any(String), alg: "EdDSA", use: "sig" });
+    expect(keys[0]).toEqual({
+      kty: "OKP",
+      crv: "Ed25519",
+      x: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      kid: expect.any(String),
+      alg: "EdDSA",
+      use: "sig",
+    });
     expect(keys[0].kid).toBe(await calculateJwkThumbprint({ kty: "OKP", crv: "Ed25519", x: keys[0].x }));
     expect(gate.origin.received).toHaveLength(0);
   });
 
   it("is never forwarded, whatever the method or spelling", async () => {
     const gate = await createTestGate({ store: isolatedKvStore() });
-    for (const [path, method] of [["/_gate/jwks.json", "POST"], ["/_gate/jwks.json", "DELETE"], ["/_gate/jwks", "GET"], ["/_gate/jwks.json/x", "GET"]]) {
+    for (const [path, method] of [
+      ["/_gate/jwks.json", "POST"],
+      ["/_gate/jwks.json", "DELETE"],
+      ["/_gate/jwks", "GET"],
+      ["/_gate/jwks.json/x", "GET"],
+    ]) {
       const response = await gate.request(path, { method, headers: { "Sec-Fetch-Site": "same-origin" } });
       expect(response.status).toBe(404);
     }

@@ -3,7 +3,13 @@ import { type Keyset, type StoredKey, keyState, parseKeyset, publishedKeys, rota
 import { DAY, HOUR, MINUTE } from "./helpers";
 
 const PERIODS = { rotateEvery: 7 * DAY, publishAhead: HOUR, retain: HOUR };
-const key = (kid: string, activatesAt: number, createdAt = Math.max(0, activatesAt - HOUR)): StoredKey => ({ kid, x: `x-${kid}`, createdAt, activatesAt, sealed: "s" });
+const key = (kid: string, activatesAt: number, createdAt = Math.max(0, activatesAt - HOUR)): StoredKey => ({
+  kid,
+  x: `x-${kid}`,
+  createdAt,
+  activatesAt,
+  sealed: "s",
+});
 const keyset = (...keys: StoredKey[]): Keyset => ({ v: 1, keys });
 
 describe("the key schedule", () => {

@@ -44,7 +44,9 @@ describe("verifyAssertion", () => {
     const { gate, seen } = await seenWithSession();
     await verifyAssertion(asNodeRequest(seen, "/app"), verifying(gate, { basePath: "/app" }));
     await expect(verifyAssertion(asNodeRequest(seen, "/app"), verifying(gate))).rejects.toMatchObject({ code: "wrong_request" });
-    await expect(verifyAssertion(asNodeRequest(seen, "/other"), verifying(gate, { basePath: "/app" }))).rejects.toMatchObject({ code: "wrong_request" });
+    await expect(verifyAssertion(asNodeRequest(seen, "/other"), verifying(gate, { basePath: "/app" }))).rejects.toMatchObject({
+      code: "wrong_request",
+    });
   });
 
   it("compares htu with the public URL an origin gives, query ignored", async () => {

@@ -89,7 +89,9 @@ describe("rotation on the cron", () => {
     await expect(verifyNow(gate, last.request, issuedAt)).rejects.toMatchObject({ code: "unknown_key" });
   });
 
-  it("over two weeks of hourly crons, publishes each key before its first use and until its last assertion expired", { timeout: 60_000 }, async () => {
+  it("over two weeks of hourly crons, publishes each key before its first use and until its last assertion expired", {
+    timeout: 60_000,
+  }, async () => {
     const { gate, assertion } = await rotatingGate();
     const span = new Map<string, { listedFrom: number; listedUntil: number; firstUse?: number; lastUse?: number }>();
     for (let hour = 0; hour < 15 * 24; hour++) {

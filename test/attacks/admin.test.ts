@@ -3,7 +3,11 @@ import { ADMIN_TOKEN, CHROME_UA, createTestGate } from "../helpers/gate";
 
 const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 const issue = (gate: Awaited<ReturnType<typeof createTestGate>>, sub: string) =>
-  gate.request("/_gate/admin/sessions", { method: "POST", headers: { ...admin, "Content-Type": "application/json", "CF-Connecting-IP": "192.0.2.200" }, body: JSON.stringify({ sub }) });
+  gate.request("/_gate/admin/sessions", {
+    method: "POST",
+    headers: { ...admin, "Content-Type": "application/json", "CF-Connecting-IP": "192.0.2.200" },
+    body: JSON.stringify({ sub }),
+  });
 
 describe("the admin API", () => {
   for (const sub of ["team/alice", "DOMAIN\\bob", "a%2Fb", "x/../y"]) {

@@ -19,8 +19,20 @@ describe("Authorization headers in odd shapes", () => {
   const shapes = (token: string): Array<[string, HeadersInit]> => [
     ["comma-combined after another scheme", { Authorization: `Basic dXNlcjpwYXNz, Bearer ${token}` }],
     ["comma-combined before another scheme", { Authorization: `Bearer ${token}, Basic dXNlcjpwYXNz` }],
-    ["duplicated with another value", [["Authorization", "Basic dXNlcjpwYXNz"], ["Authorization", `Bearer ${token}`]]],
-    ["duplicated with itself", [["Authorization", `Bearer ${token}`], ["Authorization", `Bearer ${token}`]]],
+    [
+      "duplicated with another value",
+      [
+        ["Authorization", "Basic dXNlcjpwYXNz"],
+        ["Authorization", `Bearer ${token}`],
+      ],
+    ],
+    [
+      "duplicated with itself",
+      [
+        ["Authorization", `Bearer ${token}`],
+        ["Authorization", `Bearer ${token}`],
+      ],
+    ],
     ["with odd spacing and case", { Authorization: `bearer   ${token} ,Basic x` }],
   ];
 

@@ -45,10 +45,14 @@ describe("the binding fingerprint on hostile User-Agents", () => {
   it("gives the same answer for a User-Agent and any extension of it past the bound (property)", () => {
     const token = fc.constantFrom(" Chrome/120", " Version/3 Mobile/x Safari/", " Edg/99", " Firefox/7", " OPR/5", " SamsungBrowser/2", " x");
     fc.assert(
-      fc.property(fc.string({ maxLength: 600 }), fc.array(token, { minLength: 1, maxLength: 20 }).map((parts) => parts.join("")), (head, tail) => {
-        const prefix = (head + "x".repeat(512)).slice(0, 512);
-        expect(browserOf(prefix + tail)).toBe(browserOf(prefix));
-      }),
+      fc.property(
+        fc.string({ maxLength: 600 }),
+        fc.array(token, { minLength: 1, maxLength: 20 }).map((parts) => parts.join("")),
+        (head, tail) => {
+          const prefix = (head + "x".repeat(512)).slice(0, 512);
+          expect(browserOf(prefix + tail)).toBe(browserOf(prefix));
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -68,7 +72,9 @@ describe("the binding fingerprint on hostile User-Agents", () => {
   it("still tells browser families and major versions apart", () => {
     expect(browserOf(CHROME_UA)).toBe("chrome/126");
     expect(browserOf("Mozilla/5.0 (Macintosh) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4.1 Safari/605.1.15")).toBe("safari/17");
-    expect(browserOf("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0.0.0 Safari/537.36 Edg/126.0.2592.87")).toBe("edge/126");
+    expect(browserOf("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0.0.0 Safari/537.36 Edg/126.0.2592.87")).toBe(
+      "edge/126",
+    );
   });
 
   it("answers a crafted User-Agent on a cookie request like any other: bound, logged short", async () => {

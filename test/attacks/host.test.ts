@@ -16,7 +16,13 @@ async function publicGate() {
 describe("the gate's own origin comes from GATE.public_origin, not from the request's Host", () => {
   it("answers 421 misdirected_request to a request for any other host, nothing forwarded", async () => {
     const { gate, token } = await publicGate();
-    for (const url of ["https://gate.example/dashboard", "https://evil.example/dashboard", "https://app.example.com.evil.example/dashboard", "http://app.example.com/dashboard", "https://app.example.com:8443/dashboard"]) {
+    for (const url of [
+      "https://gate.example/dashboard",
+      "https://evil.example/dashboard",
+      "https://app.example.com.evil.example/dashboard",
+      "http://app.example.com/dashboard",
+      "https://app.example.com:8443/dashboard",
+    ]) {
       await expectRefused(gate, await gate.request(url, { headers: { ...cookie(token), Accept: "application/json" } }), 421, "misdirected_request");
     }
   });
@@ -47,8 +53,16 @@ describe("the gate's own origin comes from GATE.public_origin, not from the requ
   });
 
   it("refuses a public_origin that is not an origin", async () => {
-    for (const bad of ["app.example.com", "https://app.example.com/", "https://app.example.com/path", "ftp://app.example.com", "https://user@app.example.com"]) {
-      await expect(createTestGate({ gate: { public_origin: bad } })).rejects.toThrow(/GATE\.public_origin: expected an origin such as "https:\/\/app\.example\.com"/);
+    for (const bad of [
+      "app.example.com",
+      "https://app.example.com/",
+      "https://app.example.com/path",
+      "ftp://app.example.com",
+      "https://user@app.example.com",
+    ]) {
+      await expect(createTestGate({ gate: { public_origin: bad } })).rejects.toThrow(
+        /GATE\.public_origin: expected an origin such as "https:\/\/app\.example\.com"/,
+      );
     }
   });
 });

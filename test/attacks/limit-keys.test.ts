@@ -5,7 +5,11 @@ import { TEST_POLICY } from "../helpers/gate";
 import { guess, memoryGate } from "./helpers";
 
 const limits = (limit: number) => ({
-  rate_limits: { default: { limit, period: "1m", key: "ip" }, login: { limit: 2, period: "1m", key: "ip" }, failed_auth: { limit: 2, period: "10m", key: "ip" } },
+  rate_limits: {
+    default: { limit, period: "1m", key: "ip" },
+    login: { limit: 2, period: "1m", key: "ip" },
+    failed_auth: { limit: 2, period: "10m", key: "ip" },
+  },
   routes: [{ path: "/login", access: "public", rate_limit: "login" }, ...TEST_POLICY.routes],
 });
 const from = (ip: string, extra: Record<string, string> = {}) => ({ headers: { "CF-Connecting-IP": ip, ...extra } });
@@ -42,7 +46,8 @@ describe("rate limit keys: a client cannot escape a limiter by changing or respe
     for (const host of ["1", "2", "3"]) logins.push((await gate.request("/login", from(`2001:db8:1:2::${host}`))).status);
     expect(logins).toEqual([200, 200, 429]);
     const guesses = [];
-    for (const [i, host] of ["a", "b", "c"].entries()) guesses.push((await gate.request("/api/x", from(`2001:db8:9:9::${host}`, cookie(guess(i))))).status);
+    for (const [i, host] of ["a", "b", "c"].entries())
+      guesses.push((await gate.request("/api/x", from(`2001:db8:9:9::${host}`, cookie(guess(i))))).status);
     expect(guesses).toEqual([401, 401, 429]);
   });
 
@@ -54,6 +59,7 @@ describe("rate limit keys: a client cannot escape a limiter by changing or respe
   });
 
   it("refuses an ipv6_limit_prefix that is not a whole number from 32 to 128", async () => {
-    for (const bad of [0, 31, 129, 64.5, "64"]) await expect(memoryGate({ ipv6_limit_prefix: bad })).rejects.toThrow(/GATE\.ipv6_limit_prefix: expected a whole number from 32 to 128/);
+    for (const bad of [0, 31, 129, 64.5, "64"])
+      await expect(memoryGate({ ipv6_limit_prefix: bad })).rejects.toThrow(/GATE\.ipv6_limit_prefix: expected a whole number from 32 to 128/);
   });
 });

@@ -11,7 +11,18 @@ async function withUser() {
 }
 
 describe("spellings of /_gate/ never reach the origin", () => {
-  const spellings = ["/_gate%3Bx/session", "/_gate%3b/session", "/_GATE%3B/Session", "/_gate%3Bx/admin/users", "/_gate./session", "/_gate%2E/session", "/_gate%20/session", "/_gate.%20/session", "/_gate;x/session", "/x/..;/_gate/session"];
+  const spellings = [
+    "/_gate%3Bx/session",
+    "/_gate%3b/session",
+    "/_GATE%3B/Session",
+    "/_gate%3Bx/admin/users",
+    "/_gate./session",
+    "/_gate%2E/session",
+    "/_gate%20/session",
+    "/_gate.%20/session",
+    "/_gate;x/session",
+    "/x/..;/_gate/session",
+  ];
   for (const path of spellings) {
     it(`treats ${path} as the gate's, never forwarded`, async () => {
       const { gate, token } = await withUser();

@@ -17,7 +17,12 @@ function countingKv() {
       };
     },
   });
-  return { namespace, counts, total: () => Object.values(counts).reduce((a, b) => a + b, 0), reset: () => Object.assign(counts, { get: 0, put: 0, delete: 0, list: 0 }) };
+  return {
+    namespace,
+    counts,
+    total: () => Object.values(counts).reduce((a, b) => a + b, 0),
+    reset: () => Object.assign(counts, { get: 0, put: 0, delete: 0, list: 0 }),
+  };
 }
 
 describe("sessions per user", () => {
@@ -32,7 +37,9 @@ describe("sessions per user", () => {
     expect((await gate.request("/dashboard", { headers: cookie(tokens[0]) })).status).toBe(200);
     gate.clock.advance(60_000);
     const fourth = await gate.login("busy-user");
-    const statuses = await Promise.all([...tokens, fourth].map(async (t) => (await gate.request("/dashboard", { headers: { ...cookie(t), Accept: "application/json" } })).status));
+    const statuses = await Promise.all(
+      [...tokens, fourth].map(async (t) => (await gate.request("/dashboard", { headers: { ...cookie(t), Accept: "application/json" } })).status),
+    );
     expect(statuses).toEqual([200, 401, 200, 200]);
     expect(gate.events("session.evicted")).toEqual([expect.objectContaining({ sub: "busy-user", reason: "max_per_user" })]);
   });
@@ -40,7 +47,9 @@ describe("sessions per user", () => {
   it("defaults to 50, and refuses a max_per_user that is not a whole number from 1 to 1000", async () => {
     expect((await createTestGate()).config.session.maxPerUser).toBe(50);
     for (const bad of [0, -1, 1001, 2.5, "50"]) {
-      await expect(createTestGate({ gate: { session: { max_per_user: bad } } })).rejects.toThrow(/GATE\.session\.max_per_user: expected a whole number from 1 to 1000/);
+      await expect(createTestGate({ gate: { session: { max_per_user: bad } } })).rejects.toThrow(
+        /GATE\.session\.max_per_user: expected a whole number from 1 to 1000/,
+      );
     }
   });
 
@@ -49,7 +58,11 @@ describe("sessions per user", () => {
     const gate = await createTestGate({ store: createKvStore(kv.namespace) });
     const headers = { Authorization: `Bearer ${ADMIN_TOKEN}` };
     for (let i = 0; i < 50; i++) {
-      await gate.request("/_gate/admin/sessions", { method: "POST", headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify({ sub: "many" }) });
+      await gate.request("/_gate/admin/sessions", {
+        method: "POST",
+        headers: { ...headers, "Content-Type": "application/json" },
+        body: JSON.stringify({ sub: "many" }),
+      });
     }
     kv.reset();
     const listed = await gate.request("/_gate/admin/users/many/sessions", { headers });

@@ -13,19 +13,65 @@ import { SPOOFABLE_HEADERS, SPOOFABLE_PREFIXES } from "../../src/proxy/spoofable
  */
 const SPOOFABLE = [
   // the original URL or path
-  "X-Original-URL", "X-Rewrite-URL", "X-Original-URI", "X-Forwarded-Uri", "X-Forwarded-Prefix", "X-Original-Prefix",
-  "X-Envoy-Original-Path", "X-Envoy-Original-Url", "X-Accel-Redirect",
+  "X-Original-URL",
+  "X-Rewrite-URL",
+  "X-Original-URI",
+  "X-Forwarded-Uri",
+  "X-Forwarded-Prefix",
+  "X-Original-Prefix",
+  "X-Envoy-Original-Path",
+  "X-Envoy-Original-Url",
+  "X-Accel-Redirect",
   // the method
-  "X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override", "X-Original-Method", "X-Forwarded-Method",
+  "X-HTTP-Method-Override",
+  "X-HTTP-Method",
+  "X-Method-Override",
+  "X-Original-Method",
+  "X-Forwarded-Method",
   // the client's address
-  "X-Forwarded-For", "Forwarded", "X-Real-IP", "True-Client-IP", "X-Client-IP", "Client-IP", "X-Cluster-Client-IP",
-  "CF-Connecting-IPv6", "CF-Pseudo-IPv4", "Fastly-Client-IP", "X-Azure-ClientIP", "X-Azure-SocketIP",
-  "CloudFront-Viewer-Address", "X-Envoy-External-Address", "X-Original-For", "X-Original-Forwarded-For", "X-Forwarded",
-  "Forwarded-For", "X-ProxyUser-Ip", "X-Originating-IP", "X-Remote-IP", "X-Remote-Addr", "DO-Connecting-IP", "X-AppEngine-User-IP",
-  "X-Forwarded-Client-Cert", "X-ARR-ClientCert", "MS-ASPNETCORE-CLIENTCERT", "X-Envoy-Internal",
+  "X-Forwarded-For",
+  "Forwarded",
+  "X-Real-IP",
+  "True-Client-IP",
+  "X-Client-IP",
+  "Client-IP",
+  "X-Cluster-Client-IP",
+  "CF-Connecting-IPv6",
+  "CF-Pseudo-IPv4",
+  "Fastly-Client-IP",
+  "X-Azure-ClientIP",
+  "X-Azure-SocketIP",
+  "CloudFront-Viewer-Address",
+  "X-Envoy-External-Address",
+  "X-Original-For",
+  "X-Original-Forwarded-For",
+  "X-Forwarded",
+  "Forwarded-For",
+  "X-ProxyUser-Ip",
+  "X-Originating-IP",
+  "X-Remote-IP",
+  "X-Remote-Addr",
+  "DO-Connecting-IP",
+  "X-AppEngine-User-IP",
+  "X-Forwarded-Client-Cert",
+  "X-ARR-ClientCert",
+  "MS-ASPNETCORE-CLIENTCERT",
+  "X-Envoy-Internal",
   // the original host, scheme or port
-  "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Port", "X-Forwarded-Scheme", "X-Forwarded-Ssl", "X-Forwarded-Server",
-  "Front-End-Https", "X-Url-Scheme", "X-Scheme", "X-Host", "X-Original-Host", "CF-Visitor", "CloudFront-Forwarded-Proto", "X-Forwarded-Protocol",
+  "X-Forwarded-Host",
+  "X-Forwarded-Proto",
+  "X-Forwarded-Port",
+  "X-Forwarded-Scheme",
+  "X-Forwarded-Ssl",
+  "X-Forwarded-Server",
+  "Front-End-Https",
+  "X-Url-Scheme",
+  "X-Scheme",
+  "X-Host",
+  "X-Original-Host",
+  "CF-Visitor",
+  "CloudFront-Forwarded-Proto",
+  "X-Forwarded-Protocol",
 ];
 
 /** What the gate sets itself, with its own values: present, but never the client's. */
@@ -43,7 +89,10 @@ describe("headers other proxies trust never reach the origin from the client", (
   it.each(SPOOFABLE)("strips %s in every spelling, with and without a session", async (name) => {
     const gate = await createTestGate();
     const token = await gate.login("spoof-user");
-    for (const [path, headers] of [["/public/page", {}], ["/dashboard", cookie(token)]] as const) {
+    for (const [path, headers] of [
+      ["/public/page", {}],
+      ["/dashboard", cookie(token)],
+    ] as const) {
       for (const spelling of spellings(name)) {
         gate.origin.received.splice(0);
         await gate.request(path, { headers: { ...headers, [spelling]: FORGED } });
@@ -69,7 +118,9 @@ describe("headers other proxies trust never reach the origin from the client", (
 
   it("sends the client's address as X-Forwarded-For, from CF-Connecting-IP, and no client copy of Cloudflare's headers", async () => {
     const gate = await createTestGate();
-    await gate.request("/public/page", { headers: { "CF-Connecting-IP": "198.51.100.4", "CF-Ray": "forged", "CF-IPCountry": "XX", "CDN-Loop": "forged" } });
+    await gate.request("/public/page", {
+      headers: { "CF-Connecting-IP": "198.51.100.4", "CF-Ray": "forged", "CF-IPCountry": "XX", "CDN-Loop": "forged" },
+    });
     const seen = gate.origin.last().headers;
     expect(seen["x-forwarded-for"]).toBe("198.51.100.4");
     expect(Object.keys(seen).filter((name) => name.startsWith("cf-") || name === "cdn-loop")).toEqual([]);

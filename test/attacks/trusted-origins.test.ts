@@ -33,11 +33,16 @@ describe("trusted_origins as browsers send them", () => {
 });
 
 describe("CORS preflights", () => {
-  const preflight = { method: "OPTIONS", headers: { Origin: TRUSTED, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type", "Sec-Fetch-Mode": "cors" } };
+  const preflight = {
+    method: "OPTIONS",
+    headers: { Origin: TRUSTED, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type", "Sec-Fetch-Mode": "cors" },
+  };
 
   it("reaches the origin on a session route without a session, so the origin can answer CORS", async () => {
     const { gate } = await trustingGate();
-    gate.origin.reply(() => new Response(null, { status: 204, headers: { "Access-Control-Allow-Origin": TRUSTED, "Access-Control-Allow-Credentials": "true" } }));
+    gate.origin.reply(
+      () => new Response(null, { status: 204, headers: { "Access-Control-Allow-Origin": TRUSTED, "Access-Control-Allow-Credentials": "true" } }),
+    );
     const response = await gate.request("/api/data", preflight);
     expect(response.status).toBe(204);
     expect(response.headers.get("access-control-allow-origin")).toBe(TRUSTED);
@@ -47,9 +52,16 @@ describe("CORS preflights", () => {
 
   it("is not a preflight when it carries credentials: it needs a session like any request", async () => {
     const { gate } = await trustingGate();
-    const credentials: Array<Record<string, string>> = [{ Cookie: `__Host-session=${"A".repeat(43)}` }, { Authorization: `Bearer ${"A".repeat(43)}` }, { Cookie: "other=1" }];
+    const credentials: Array<Record<string, string>> = [
+      { Cookie: `__Host-session=${"A".repeat(43)}` },
+      { Authorization: `Bearer ${"A".repeat(43)}` },
+      { Cookie: "other=1" },
+    ];
     for (const extra of credentials) {
-      const response = await gate.request("/api/data", { method: "OPTIONS", headers: { ...preflight.headers, ...extra, Accept: "application/json" } });
+      const response = await gate.request("/api/data", {
+        method: "OPTIONS",
+        headers: { ...preflight.headers, ...extra, Accept: "application/json" },
+      });
       expect(response.status).toBe(401);
     }
     expect(gate.origin.received).toEqual([]);
@@ -57,7 +69,12 @@ describe("CORS preflights", () => {
 
   it("is not a preflight without Access-Control-Request-Method", async () => {
     const { gate } = await trustingGate();
-    await expectRefused(gate, await gate.request("/api/data", { method: "OPTIONS", headers: { Origin: TRUSTED, Accept: "application/json" } }), 401, "unauthenticated");
+    await expectRefused(
+      gate,
+      await gate.request("/api/data", { method: "OPTIONS", headers: { Origin: TRUSTED, Accept: "application/json" } }),
+      401,
+      "unauthenticated",
+    );
   });
 
   it("never reaches a deny route", async () => {

@@ -51,7 +51,10 @@ describe("login in a real browser", () => {
     assert.equal(cookie.path, "/");
     assert.equal(cookie.domain, "localhost", "host-only: no Domain attribute");
     const now = Date.now() / 1_000;
-    assert.ok(cookie.expires > now + TWELVE_HOURS - 120 && cookie.expires <= now + TWELVE_HOURS + 5, `expires with the absolute timeout (12h), got ${cookie.expires - now} s`);
+    assert.ok(
+      cookie.expires > now + TWELVE_HOURS - 120 && cookie.expires <= now + TWELVE_HOURS + 5,
+      `expires with the absolute timeout (12h), got ${cookie.expires - now} s`,
+    );
   });
 
   it("does not let page JavaScript replace the session cookie", async () => {

@@ -57,7 +57,14 @@ describe("CSRF in a real browser", () => {
         await gate.settle();
         assert.equal(gate.events("csrf.blocked").length, blocked + 1, "the gate logged csrf.blocked");
         // (The browser may fetch /favicon.ico for the error page; the forged POST must not get through.)
-        assert.deepEqual(gate.originRequests().slice(reached).filter((line) => !line.startsWith("GET ")), [], "the POST never reached the origin");
+        assert.deepEqual(
+          gate
+            .originRequests()
+            .slice(reached)
+            .filter((line) => !line.startsWith("GET ")),
+          [],
+          "the POST never reached the origin",
+        );
         assert.equal((await sessionCookie(context, gate))?.value, cookie.value, "the cookie was not cleared");
         await page.goto(`${gate.url}/dashboard`);
         assert.equal(await dashboardUser(page), "victim", "still logged in");

@@ -27,7 +27,12 @@ function fetchJson(page, path, init = {}) {
   return page.evaluate(
     async ([path, init]) => {
       const response = await fetch(path, { ...init, headers: { Accept: "application/json" } });
-      return { status: response.status, type: response.headers.get("content-type"), retryAfter: response.headers.get("retry-after"), body: await response.json() };
+      return {
+        status: response.status,
+        type: response.headers.get("content-type"),
+        retryAfter: response.headers.get("retry-after"),
+        body: await response.json(),
+      };
     },
     [path, init],
   );

@@ -55,7 +55,10 @@ describe("expired sessions and next in a real browser", () => {
     const { page } = browser;
     await logIn(page, gate, { user: "revoked-rob" });
     const { body: session } = await gateSession(page);
-    const revoked = await fetch(`${gate.url}/_gate/admin/sessions/${session.sid}`, { method: "DELETE", headers: { Authorization: `Bearer ${gate.adminToken}` } });
+    const revoked = await fetch(`${gate.url}/_gate/admin/sessions/${session.sid}`, {
+      method: "DELETE",
+      headers: { Authorization: `Bearer ${gate.adminToken}` },
+    });
     assert.ok(revoked.ok, `admin DELETE answered ${revoked.status}`);
 
     await page.goto(`${gate.url}/dashboard?from=revoked`);

@@ -37,10 +37,17 @@ describe("rotation in a real browser", () => {
       assert.equal(await dashboardUser(page), "rotating-rita");
       // Several requests at once carry the same cookie; at a rotation boundary they must all pass.
       const answers = await page.evaluate(
-        (count) => Promise.all(Array.from({ length: count }, () => fetch("/_gate/session").then(async (r) => ({ status: r.status, sid: (await r.json()).sid })))),
+        (count) =>
+          Promise.all(
+            Array.from({ length: count }, () => fetch("/_gate/session").then(async (r) => ({ status: r.status, sid: (await r.json()).sid }))),
+          ),
         PARALLEL_FETCHES,
       );
-      assert.deepEqual(answers, Array.from({ length: PARALLEL_FETCHES }, () => ({ status: 200, sid: first.sid })), `round ${rounds}: every fetch passes, same session`);
+      assert.deepEqual(
+        answers,
+        Array.from({ length: PARALLEL_FETCHES }, () => ({ status: 200, sid: first.sid })),
+        `round ${rounds}: every fetch passes, same session`,
+      );
       const { value } = await sessionCookie(context, gate);
       if (value !== values.at(-1)) values.push(value);
       await sleep(PAUSE_MS);

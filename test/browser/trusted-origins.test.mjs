@@ -43,9 +43,17 @@ describe("trusted_origins in a real browser", () => {
     await page.goto(`http://localhost:${trusted.port}/?target=${encodeURIComponent(`${gate.url}/api/whoami`)}`);
     await page.waitForFunction(() => document.title !== "calling");
     assert.equal(await page.title(), 'status 200 {"user":"partner-user","method":"POST"}');
-    await gate.settle(() => gate.originRequests().slice(reached).some((line) => line.startsWith("POST /api/whoami")));
+    await gate.settle(() =>
+      gate
+        .originRequests()
+        .slice(reached)
+        .some((line) => line.startsWith("POST /api/whoami")),
+    );
     const seen = gate.originRequests().slice(reached);
-    assert.ok(seen.some((line) => line.startsWith("OPTIONS /api/whoami → 204")), `the preflight reached the origin: ${seen}`);
+    assert.ok(
+      seen.some((line) => line.startsWith("OPTIONS /api/whoami → 204")),
+      `the preflight reached the origin: ${seen}`,
+    );
     assert.ok(seen.some((line) => line.startsWith("POST /api/whoami → 200")));
     assert.equal(gate.events("csrf.blocked").length, 0);
   });
@@ -65,10 +73,20 @@ describe("trusted_origins in a real browser", () => {
     assert.equal(response.status(), 403);
     await gate.settle(() => gate.events("csrf.blocked").length > blocked);
     assert.deepEqual(
-      gate.events("csrf.blocked").slice(blocked).map((event) => event.reason),
+      gate
+        .events("csrf.blocked")
+        .slice(blocked)
+        .map((event) => event.reason),
       ["sec-fetch-site:same-site"],
       "refused on Fetch Metadata: the browser said same-site, from an origin that is not trusted",
     );
-    assert.deepEqual(gate.originRequests().slice(reached).filter((line) => line.startsWith("POST")), [], "no POST reached the origin");
+    assert.deepEqual(
+      gate
+        .originRequests()
+        .slice(reached)
+        .filter((line) => line.startsWith("POST")),
+      [],
+      "no POST reached the origin",
+    );
   });
 });

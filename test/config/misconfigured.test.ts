@@ -32,10 +32,22 @@ const EXPECTED_PROBLEMS = [
 const REQUESTS: Array<[name: string, request: () => Request]> = [
   ["GET /", () => new Request("https://gate.example/")],
   ["GET of a page", () => new Request("https://gate.example/dashboard", { headers: { Accept: "text/html", "Sec-Fetch-Mode": "navigate" } })],
-  ["POST with a body", () => new Request("https://gate.example/api/items", { method: "POST", body: '{"a":1}', headers: { "Content-Type": "application/json", "Sec-Fetch-Site": "same-origin" } })],
+  [
+    "POST with a body",
+    () =>
+      new Request("https://gate.example/api/items", {
+        method: "POST",
+        body: '{"a":1}',
+        headers: { "Content-Type": "application/json", "Sec-Fetch-Site": "same-origin" },
+      }),
+  ],
   ["GET /_gate/health", () => new Request("https://gate.example/_gate/health")],
   ["GET /_gate/jwks.json", () => new Request("https://gate.example/_gate/jwks.json")],
-  ["DELETE of an admin call", () => new Request("https://gate.example/_gate/admin/sessions/x", { method: "DELETE", headers: { Authorization: `Bearer ${env.GATE_ADMIN_TOKEN}` } })],
+  [
+    "DELETE of an admin call",
+    () =>
+      new Request("https://gate.example/_gate/admin/sessions/x", { method: "DELETE", headers: { Authorization: `Bearer ${env.GATE_ADMIN_TOKEN}` } }),
+  ],
 ];
 
 /** The JSON lines written to console.log, parsed. */
@@ -89,7 +101,10 @@ describe("a gate with an invalid configuration", () => {
 
   it("refuses everything when only one secret is missing", async () => {
     const { origin, gateEnv } = badEnv();
-    const gate = await buildGate({ ...gateEnv, GATE_SECRET: env.GATE_SECRET as string, GATE: undefined, GATE_ORIGIN_SECRET: undefined }, { now: () => T0 });
+    const gate = await buildGate(
+      { ...gateEnv, GATE_SECRET: env.GATE_SECRET as string, GATE: undefined, GATE_ORIGIN_SECRET: undefined },
+      { now: () => T0 },
+    );
     expect(loggedLines(log).map((line) => line.problem)).toEqual([
       "GATE_ORIGIN_SECRET: expected a secret of at least 32 bytes (wrangler secret put GATE_ORIGIN_SECRET, or .dev.vars)",
     ]);

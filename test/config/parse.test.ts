@@ -8,7 +8,8 @@ import { DEFAULT_SECURITY_HEADERS } from "../../src/config/headers";
 const SECRET = "g".repeat(32);
 const ORIGIN_SECRET = "o".repeat(32);
 const DURATION = 'a duration such as "30s", "15m", "12h" or "7d"';
-const GATE_KEYS = "login_path, public_origin, trusted_origins, ipv6_limit_prefix, issuer, error_page, login_provider, cookie, session, assertion, websocket, rate_limits, routes, security_headers, oidc";
+const GATE_KEYS =
+  "login_path, public_origin, trusted_origins, ipv6_limit_prefix, issuer, error_page, login_provider, cookie, session, assertion, websocket, rate_limits, routes, security_headers, oidc";
 const ROUTE_KEYS = "path, methods, access, roles, fresh, rate_limit, csrf, audience, device_bound";
 const TRUSTED = 'expected origins written exactly as browsers send them, such as "https://app.example.com"';
 const PATTERN = 'expected a URLPattern pathname starting with "/" such as "/api/*"';
@@ -50,25 +51,56 @@ type Case = [name: string, overrides: Partial<Env>, problems: string[]];
 
 const BAD_CONFIGS: Case[] = [
   // Secrets
-  ["GATE_SECRET missing", { GATE_SECRET: undefined }, ["GATE_SECRET: expected a secret of at least 32 bytes (wrangler secret put GATE_SECRET, or .dev.vars)"]],
+  [
+    "GATE_SECRET missing",
+    { GATE_SECRET: undefined },
+    ["GATE_SECRET: expected a secret of at least 32 bytes (wrangler secret put GATE_SECRET, or .dev.vars)"],
+  ],
   ["GATE_SECRET empty", { GATE_SECRET: "" }, ["GATE_SECRET: expected a secret of at least 32 bytes (wrangler secret put GATE_SECRET, or .dev.vars)"]],
   ["GATE_SECRET of 31 bytes", { GATE_SECRET: "g".repeat(31) }, ["GATE_SECRET: expected a secret of at least 32 bytes, got a shorter one"]],
-  ["GATE_ORIGIN_SECRET missing", { GATE_ORIGIN_SECRET: undefined }, ["GATE_ORIGIN_SECRET: expected a secret of at least 32 bytes (wrangler secret put GATE_ORIGIN_SECRET, or .dev.vars)"]],
+  [
+    "GATE_ORIGIN_SECRET missing",
+    { GATE_ORIGIN_SECRET: undefined },
+    ["GATE_ORIGIN_SECRET: expected a secret of at least 32 bytes (wrangler secret put GATE_ORIGIN_SECRET, or .dev.vars)"],
+  ],
   ["GATE_ORIGIN_SECRET short", { GATE_ORIGIN_SECRET: "hunter2" }, ["GATE_ORIGIN_SECRET: expected a secret of at least 32 bytes, got a shorter one"]],
   ["GATE_ADMIN_TOKEN short", { GATE_ADMIN_TOKEN: "admin" }, ["GATE_ADMIN_TOKEN: expected a secret of at least 32 bytes, got a shorter one"]],
   // Origin
-  ["ORIGIN_URL missing", { ORIGIN_URL: undefined }, ["ORIGIN_URL: expected an http(s) URL without query or fragment (or a service binding named ORIGIN), got nothing"]],
-  ["ORIGIN_URL not a URL", { ORIGIN_URL: "origin.example" }, ['ORIGIN_URL: expected an http(s) URL without query or fragment (or a service binding named ORIGIN), got "origin.example"']],
-  ["ORIGIN_URL not http(s)", { ORIGIN_URL: "ftp://origin.example" }, ['ORIGIN_URL: expected an http(s) URL without query or fragment (or a service binding named ORIGIN), got "ftp://origin.example"']],
-  ["ORIGIN_URL with a query", { ORIGIN_URL: "https://origin.example/app?x=1" }, ['ORIGIN_URL: expected an http(s) URL without query or fragment (or a service binding named ORIGIN), got "https://origin.example/app?x=1"']],
-  ["ORIGIN_URL with a fragment", { ORIGIN_URL: "https://origin.example/#top" }, ['ORIGIN_URL: expected an http(s) URL without query or fragment (or a service binding named ORIGIN), got "https://origin.example/#top"']],
+  [
+    "ORIGIN_URL missing",
+    { ORIGIN_URL: undefined },
+    ["ORIGIN_URL: expected an http(s) URL without query or fragment (or a service binding named ORIGIN), got nothing"],
+  ],
+  [
+    "ORIGIN_URL not a URL",
+    { ORIGIN_URL: "origin.example" },
+    ['ORIGIN_URL: expected an http(s) URL without query or fragment (or a service binding named ORIGIN), got "origin.example"'],
+  ],
+  [
+    "ORIGIN_URL not http(s)",
+    { ORIGIN_URL: "ftp://origin.example" },
+    ['ORIGIN_URL: expected an http(s) URL without query or fragment (or a service binding named ORIGIN), got "ftp://origin.example"'],
+  ],
+  [
+    "ORIGIN_URL with a query",
+    { ORIGIN_URL: "https://origin.example/app?x=1" },
+    ['ORIGIN_URL: expected an http(s) URL without query or fragment (or a service binding named ORIGIN), got "https://origin.example/app?x=1"'],
+  ],
+  [
+    "ORIGIN_URL with a fragment",
+    { ORIGIN_URL: "https://origin.example/#top" },
+    ['ORIGIN_URL: expected an http(s) URL without query or fragment (or a service binding named ORIGIN), got "https://origin.example/#top"'],
+  ],
   // Store
   ["SESSION_STORE bogus", { SESSION_STORE: "memcached" }, ['SESSION_STORE: expected one of "kv", "redis", "durable", got "memcached"']],
   ["SESSION_STORE in the wrong case", { SESSION_STORE: "KV" }, ['SESSION_STORE: expected one of "kv", "redis", "durable", got "KV"']],
   [
     "redis without the Upstash variables",
     { SESSION_STORE: "redis" },
-    ["UPSTASH_REDIS_REST_URL: expected the https URL of the Upstash database, got nothing", "UPSTASH_REDIS_REST_TOKEN: expected the Upstash REST token (a secret)"],
+    [
+      "UPSTASH_REDIS_REST_URL: expected the https URL of the Upstash database, got nothing",
+      "UPSTASH_REDIS_REST_TOKEN: expected the Upstash REST token (a secret)",
+    ],
   ],
   [
     "redis with an Upstash URL that is not a URL",
@@ -76,9 +108,17 @@ const BAD_CONFIGS: Case[] = [
     ['UPSTASH_REDIS_REST_URL: expected the https URL of the Upstash database, got "eu1-x.upstash.io"'],
   ],
   ["kv without a SESSIONS binding", { SESSIONS: undefined }, ['SESSIONS: expected a KV namespace binding named SESSIONS (SESSION_STORE is "kv")']],
-  ["kv with a SESSIONS that is not KV", { SESSIONS: "sessions" as unknown as KVNamespace }, ['SESSIONS: expected a KV namespace binding named SESSIONS (SESSION_STORE is "kv")']],
+  [
+    "kv with a SESSIONS that is not KV",
+    { SESSIONS: "sessions" as unknown as KVNamespace },
+    ['SESSIONS: expected a KV namespace binding named SESSIONS (SESSION_STORE is "kv")'],
+  ],
   // The GATE table itself
-  ["GATE as text that is not JSON", { GATE: "login_path = '/login'" }, ["GATE: expected a table ([vars.GATE] in wrangler.toml) or its JSON text, got text that is not JSON"]],
+  [
+    "GATE as text that is not JSON",
+    { GATE: "login_path = '/login'" },
+    ["GATE: expected a table ([vars.GATE] in wrangler.toml) or its JSON text, got text that is not JSON"],
+  ],
   ["GATE as JSON text of a list", { GATE: "[1,2]" }, ["GATE: expected a table, got [1,2]"]],
   ["GATE as a number", { GATE: 42 }, ["GATE: expected a table, got 42"]],
 ];
@@ -90,14 +130,20 @@ const BAD_GATES: Array<[name: string, gate: unknown, problems: string[]]> = [
   [
     "a misspelt session key",
     { session: { idle_timout: "10m" } },
-    [`GATE.session.idle_timout: unknown key: did you mean "idle_timeout"? (expected one of idle_timeout, absolute_timeout, rotate_every, rotation_grace, binding, max_per_user, device_bound, device_cookie_ttl)`],
+    [
+      `GATE.session.idle_timout: unknown key: did you mean "idle_timeout"? (expected one of idle_timeout, absolute_timeout, rotate_every, rotation_grace, binding, max_per_user, device_bound, device_cookie_ttl)`,
+    ],
   ],
   [
     "an unknown limiter key",
     { rate_limits: { default: { limit: 5, period: "1m", key: "ip", burst: 10 } } },
     ["GATE.rate_limits.default.burst: unknown key (expected one of limit, period, key, on_failure)"],
   ],
-  ["an unknown route key", withRoute({ path: "/x", acess: "public" }), [`GATE.routes[0].acess: unknown key: did you mean "access"? (expected one of ${ROUTE_KEYS})`]],
+  [
+    "an unknown route key",
+    withRoute({ path: "/x", acess: "public" }),
+    [`GATE.routes[0].acess: unknown key: did you mean "access"? (expected one of ${ROUTE_KEYS})`],
+  ],
   [
     "an unknown security header key",
     { security_headers: { "X-Frame-Options": { value: "DENY", origin_win: false } } },
@@ -108,7 +154,11 @@ const BAD_GATES: Array<[name: string, gate: unknown, problems: string[]]> = [
   ["a duration as a bare number", { session: { idle_timeout: 30 } }, [`GATE.session.idle_timeout: expected ${DURATION}, got 30`]],
   ["a negative duration", { session: { rotate_every: "-1s" } }, [`GATE.session.rotate_every: expected ${DURATION}, got "-1s"`]],
   ["a fractional duration", { session: { absolute_timeout: "1.5h" } }, [`GATE.session.absolute_timeout: expected ${DURATION}, got "1.5h"`]],
-  ["a duration with an upper-case unit", { session: { absolute_timeout: "12H" } }, [`GATE.session.absolute_timeout: expected ${DURATION}, got "12H"`]],
+  [
+    "a duration with an upper-case unit",
+    { session: { absolute_timeout: "12H" } },
+    [`GATE.session.absolute_timeout: expected ${DURATION}, got "12H"`],
+  ],
   ["an empty duration", { session: { rotation_grace: "" } }, [`GATE.session.rotation_grace: expected ${DURATION}, got ""`]],
   ["a null duration (JSON text)", '{"session":{"idle_timeout":null}}', [`GATE.session.idle_timeout: expected ${DURATION}, got null`]],
   [
@@ -117,29 +167,85 @@ const BAD_GATES: Array<[name: string, gate: unknown, problems: string[]]> = [
     ['GATE.session.rotate_every: must be at least 1s, got "0s"', "GATE.session.rotation_grace: must be shorter than GATE.session.rotate_every"],
   ],
   // Session relations and choices
-  ["an idle timeout longer than the absolute timeout", { session: { idle_timeout: "13h" } }, ["GATE.session.idle_timeout: must not be longer than GATE.session.absolute_timeout"]],
-  ["a grace window as long as the rotation period", { session: { rotation_grace: "15m" } }, ["GATE.session.rotation_grace: must be shorter than GATE.session.rotate_every"]],
-  ["a grace window longer than the rotation period", { session: { rotate_every: "1m", rotation_grace: "2m" } }, ["GATE.session.rotation_grace: must be shorter than GATE.session.rotate_every"]],
+  [
+    "an idle timeout longer than the absolute timeout",
+    { session: { idle_timeout: "13h" } },
+    ["GATE.session.idle_timeout: must not be longer than GATE.session.absolute_timeout"],
+  ],
+  [
+    "a grace window as long as the rotation period",
+    { session: { rotation_grace: "15m" } },
+    ["GATE.session.rotation_grace: must be shorter than GATE.session.rotate_every"],
+  ],
+  [
+    "a grace window longer than the rotation period",
+    { session: { rotate_every: "1m", rotation_grace: "2m" } },
+    ["GATE.session.rotation_grace: must be shorter than GATE.session.rotate_every"],
+  ],
   ["a bogus binding mode", { session: { binding: "strict" } }, ['GATE.session.binding: expected one of "off", "report", "enforce", got "strict"']],
   // Cookie
   ["same_site None", { cookie: { same_site: "None" } }, ['GATE.cookie.same_site: expected one of "Lax", "Strict", got "None"']],
   ["same_site in lower case", { cookie: { same_site: "lax" } }, ['GATE.cookie.same_site: expected one of "Lax", "Strict", got "lax"']],
-  ["a cookie name with a space", { cookie: { name: "my session" } }, ["GATE.cookie.name: expected a cookie name (letters, digits and !#$%&'*+.^_`|~-), got \"my session\""]],
-  ["a cookie name with =", { cookie: { name: "a=b" } }, ["GATE.cookie.name: expected a cookie name (letters, digits and !#$%&'*+.^_`|~-), got \"a=b\""]],
+  [
+    "a cookie name with a space",
+    { cookie: { name: "my session" } },
+    ['GATE.cookie.name: expected a cookie name (letters, digits and !#$%&\'*+.^_`|~-), got "my session"'],
+  ],
+  [
+    "a cookie name with =",
+    { cookie: { name: "a=b" } },
+    ['GATE.cookie.name: expected a cookie name (letters, digits and !#$%&\'*+.^_`|~-), got "a=b"'],
+  ],
   // login_path
   ["a login path without a leading slash", { login_path: "login" }, ['GATE.login_path: expected a path on this host such as "/login", got "login"']],
-  ["a protocol-relative login path", { login_path: "//evil.example/login" }, ['GATE.login_path: expected a path on this host such as "/login", got "//evil.example/login"']],
-  ["a login path starting /\\", { login_path: "/\\evil.example" }, ['GATE.login_path: expected a path on this host such as "/login", got "/\\\\evil.example"']],
-  ["an absolute URL as login path", { login_path: "https://evil.example/login" }, ['GATE.login_path: expected a path on this host such as "/login", got "https://evil.example/login"']],
+  [
+    "a protocol-relative login path",
+    { login_path: "//evil.example/login" },
+    ['GATE.login_path: expected a path on this host such as "/login", got "//evil.example/login"'],
+  ],
+  [
+    "a login path starting /\\",
+    { login_path: "/\\evil.example" },
+    ['GATE.login_path: expected a path on this host such as "/login", got "/\\\\evil.example"'],
+  ],
+  [
+    "an absolute URL as login path",
+    { login_path: "https://evil.example/login" },
+    ['GATE.login_path: expected a path on this host such as "/login", got "https://evil.example/login"'],
+  ],
   ["a login path with a query", { login_path: "/login?x=1" }, ['GATE.login_path: expected a path on this host such as "/login", got "/login?x=1"']],
   // trusted_origins and issuer
-  ["a trusted origin with a path", { trusted_origins: ["https://app.example.com/app"] }, [`GATE.trusted_origins: ${TRUSTED}, got "https://app.example.com/app"`]],
-  ["a trusted origin with a trailing slash", { trusted_origins: ["https://app.example.com/"] }, [`GATE.trusted_origins: ${TRUSTED}, got "https://app.example.com/"`]],
-  ["a trusted origin in upper case", { trusted_origins: ["https://App.Example.com"] }, [`GATE.trusted_origins: ${TRUSTED}, got "https://App.Example.com"`]],
-  ["a trusted origin with its default port", { trusted_origins: ["https://app.example.com:443"] }, [`GATE.trusted_origins: ${TRUSTED}, got "https://app.example.com:443"`]],
+  [
+    "a trusted origin with a path",
+    { trusted_origins: ["https://app.example.com/app"] },
+    [`GATE.trusted_origins: ${TRUSTED}, got "https://app.example.com/app"`],
+  ],
+  [
+    "a trusted origin with a trailing slash",
+    { trusted_origins: ["https://app.example.com/"] },
+    [`GATE.trusted_origins: ${TRUSTED}, got "https://app.example.com/"`],
+  ],
+  [
+    "a trusted origin in upper case",
+    { trusted_origins: ["https://App.Example.com"] },
+    [`GATE.trusted_origins: ${TRUSTED}, got "https://App.Example.com"`],
+  ],
+  [
+    "a trusted origin with its default port",
+    { trusted_origins: ["https://app.example.com:443"] },
+    [`GATE.trusted_origins: ${TRUSTED}, got "https://app.example.com:443"`],
+  ],
   ["a trusted origin without a scheme", { trusted_origins: ["app.example.com"] }, [`GATE.trusted_origins: ${TRUSTED}, got "app.example.com"`]],
-  ["trusted_origins not a list", { trusted_origins: "https://app.example.com" }, ['GATE.trusted_origins: expected a list of non-empty strings, got "https://app.example.com"']],
-  ["an issuer that is not a URL", { issuer: "gatehouse" }, ['GATE.issuer: expected an http(s) URL, or "" for the gate\'s own origin, got "gatehouse"']],
+  [
+    "trusted_origins not a list",
+    { trusted_origins: "https://app.example.com" },
+    ['GATE.trusted_origins: expected a list of non-empty strings, got "https://app.example.com"'],
+  ],
+  [
+    "an issuer that is not a URL",
+    { issuer: "gatehouse" },
+    ['GATE.issuer: expected an http(s) URL, or "" for the gate\'s own origin, got "gatehouse"'],
+  ],
   // Routes
   ["routes not a list", { routes: { path: "/x" } }, ['GATE.routes: expected a list of tables ([[vars.GATE.routes]]), got {"path":"/x"}']],
   ["a route that is not a table", { routes: ["/x"] }, ['GATE.routes[0]: expected a table, got "/x"']],
@@ -147,26 +253,78 @@ const BAD_GATES: Array<[name: string, gate: unknown, problems: string[]]> = [
   ["a route path without a leading slash", withRoute({ path: "api/*" }), [`GATE.routes[0].path: ${PATTERN}, got "api/*"`]],
   ["a route path that is not a string", withRoute({ path: 7 }), [`GATE.routes[0].path: ${PATTERN}, got 7`]],
   ["an invalid URLPattern", withRoute({ path: "/files/(" }), ['GATE.routes[0].path: is not a valid URLPattern pathname: "/files/("']],
-  ["a bad access", withRoute({ path: "/x", access: "private" }), ['GATE.routes[0].access: expected one of "public", "session", "deny", got "private"']],
-  ["lower-case methods", withRoute({ path: "/x", methods: ["GET", "post"] }), ['GATE.routes[0].methods: expected upper-case HTTP methods such as "GET", got "post"']],
+  [
+    "a bad access",
+    withRoute({ path: "/x", access: "private" }),
+    ['GATE.routes[0].access: expected one of "public", "session", "deny", got "private"'],
+  ],
+  [
+    "lower-case methods",
+    withRoute({ path: "/x", methods: ["GET", "post"] }),
+    ['GATE.routes[0].methods: expected upper-case HTTP methods such as "GET", got "post"'],
+  ],
   ["methods not a list", withRoute({ path: "/x", methods: "GET" }), ['GATE.routes[0].methods: expected a list of non-empty strings, got "GET"']],
   ["roles not a list", withRoute({ path: "/x", roles: "admin" }), ['GATE.routes[0].roles: expected a list of non-empty strings, got "admin"']],
-  ["roles with an empty name", withRoute({ path: "/x", roles: ["admin", ""] }), ['GATE.routes[0].roles: expected a list of non-empty strings, got ["admin",""]']],
+  [
+    "roles with an empty name",
+    withRoute({ path: "/x", roles: ["admin", ""] }),
+    ['GATE.routes[0].roles: expected a list of non-empty strings, got ["admin",""]'],
+  ],
   ["a bad fresh", withRoute({ path: "/x", fresh: "soon" }), [`GATE.routes[0].fresh: expected ${DURATION}, got "soon"`]],
-  ["an unknown rate_limit name", withRoute({ path: "/x", rate_limit: "api" }), ['GATE.routes[0].rate_limit: expected the name of a limiter in GATE.rate_limits, got "api"']],
+  [
+    "an unknown rate_limit name",
+    withRoute({ path: "/x", rate_limit: "api" }),
+    ['GATE.routes[0].rate_limit: expected the name of a limiter in GATE.rate_limits, got "api"'],
+  ],
   ["csrf not a boolean", withRoute({ path: "/x", csrf: "no" }), ['GATE.routes[0].csrf: expected true or false, got "no"']],
   ["an empty audience", withRoute({ path: "/x", audience: "" }), ['GATE.routes[0].audience: expected a non-empty string, got ""']],
-  ["a problem in a later route, by its index", { routes: [{ path: "/a" }, { path: "/b" }, { path: "/c", access: "open" }] }, ['GATE.routes[2].access: expected one of "public", "session", "deny", got "open"']],
+  [
+    "a problem in a later route, by its index",
+    { routes: [{ path: "/a" }, { path: "/b" }, { path: "/c", access: "open" }] },
+    ['GATE.routes[2].access: expected one of "public", "session", "deny", got "open"'],
+  ],
   // Rate limiters
   ["rate_limits not a table", { rate_limits: [] }, ["GATE.rate_limits: expected a table, got []"]],
-  ["a limiter that is not a table", { rate_limits: { default: 600 } }, ['GATE.rate_limits.default: expected a table such as { limit = 600, period = "1m", key = "ip" }, got 600']],
-  ["a limit of zero", { rate_limits: { default: { limit: 0, period: "1m", key: "ip" } } }, ["GATE.rate_limits.default.limit: expected a whole number of at least 1, got 0"]],
-  ["a fractional limit", { rate_limits: { default: { limit: 1.5, period: "1m", key: "ip" } } }, ["GATE.rate_limits.default.limit: expected a whole number of at least 1, got 1.5"]],
-  ["a limit as text", { rate_limits: { default: { limit: "600", period: "1m", key: "ip" } } }, ['GATE.rate_limits.default.limit: expected a whole number of at least 1, got "600"']],
-  ["a limiter without a limit", { rate_limits: { default: { period: "1m", key: "ip" } } }, ["GATE.rate_limits.default.limit: expected a whole number of at least 1, got nothing"]],
-  ["a bad limiter period", { rate_limits: { default: { limit: 5, period: "1 minute", key: "ip" } } }, [`GATE.rate_limits.default.period: expected ${DURATION}, got "1 minute"`]],
-  ["a bad limiter key", { rate_limits: { default: { limit: 5, period: "1m", key: "session_id" } } }, ['GATE.rate_limits.default.key: expected one of "ip", "session", "user", got "session_id"']],
-  ["a bad on_failure", { rate_limits: { default: { limit: 5, period: "1m", key: "ip", on_failure: "maybe" } } }, ['GATE.rate_limits.default.on_failure: expected one of "open", "closed", got "maybe"']],
+  [
+    "a limiter that is not a table",
+    { rate_limits: { default: 600 } },
+    ['GATE.rate_limits.default: expected a table such as { limit = 600, period = "1m", key = "ip" }, got 600'],
+  ],
+  [
+    "a limit of zero",
+    { rate_limits: { default: { limit: 0, period: "1m", key: "ip" } } },
+    ["GATE.rate_limits.default.limit: expected a whole number of at least 1, got 0"],
+  ],
+  [
+    "a fractional limit",
+    { rate_limits: { default: { limit: 1.5, period: "1m", key: "ip" } } },
+    ["GATE.rate_limits.default.limit: expected a whole number of at least 1, got 1.5"],
+  ],
+  [
+    "a limit as text",
+    { rate_limits: { default: { limit: "600", period: "1m", key: "ip" } } },
+    ['GATE.rate_limits.default.limit: expected a whole number of at least 1, got "600"'],
+  ],
+  [
+    "a limiter without a limit",
+    { rate_limits: { default: { period: "1m", key: "ip" } } },
+    ["GATE.rate_limits.default.limit: expected a whole number of at least 1, got nothing"],
+  ],
+  [
+    "a bad limiter period",
+    { rate_limits: { default: { limit: 5, period: "1 minute", key: "ip" } } },
+    [`GATE.rate_limits.default.period: expected ${DURATION}, got "1 minute"`],
+  ],
+  [
+    "a bad limiter key",
+    { rate_limits: { default: { limit: 5, period: "1m", key: "session_id" } } },
+    ['GATE.rate_limits.default.key: expected one of "ip", "session", "user", got "session_id"'],
+  ],
+  [
+    "a bad on_failure",
+    { rate_limits: { default: { limit: 5, period: "1m", key: "ip", on_failure: "maybe" } } },
+    ['GATE.rate_limits.default.on_failure: expected one of "open", "closed", got "maybe"'],
+  ],
   [
     "a limiter period Workers Rate Limiting cannot count over, in kv mode",
     { rate_limits: { default: { limit: 5, period: "10m", key: "ip" } } },
@@ -177,11 +335,19 @@ const BAD_GATES: Array<[name: string, gate: unknown, problems: string[]]> = [
     { rate_limits: { api: { limit: 5, period: "10s", key: "user" } } },
     ["GATE.rate_limits.api: expected a rate limiting binding named RATE_LIMIT_API in wrangler.toml ([[ratelimits]]) in kv mode"],
   ],
-  ["a limiter name in upper case", { rate_limits: { Default: { limit: 5, period: "1m", key: "ip" } } }, ["GATE.rate_limits.Default: expected a name of lower-case letters, digits and _"]],
+  [
+    "a limiter name in upper case",
+    { rate_limits: { Default: { limit: 5, period: "1m", key: "ip" } } },
+    ["GATE.rate_limits.Default: expected a name of lower-case letters, digits and _"],
+  ],
   // Security headers
   ["security_headers not a table", { security_headers: "off" }, ['GATE.security_headers: expected a table of header names, got "off"']],
   ["a security header with a bad name", { security_headers: { "X Frame": "DENY" } }, ["GATE.security_headers.X Frame: is not a valid header name"]],
-  ["a security header with a bad value", { security_headers: { "X-Frame-Options": 5 } }, ["GATE.security_headers.X-Frame-Options: expected a header value (printable ASCII) or false, got 5"]],
+  [
+    "a security header with a bad value",
+    { security_headers: { "X-Frame-Options": 5 } },
+    ["GATE.security_headers.X-Frame-Options: expected a header value (printable ASCII) or false, got 5"],
+  ],
 ];
 
 describe("parseConfig", () => {
@@ -229,7 +395,7 @@ describe("parseConfig", () => {
 
   it("counts secret lengths in bytes, not characters", () => {
     expect(problemsOf({ GATE_SECRET: "é".repeat(16) })).toEqual([]);
-    expect(problemsOf({ GATE_SECRET: "é".repeat(15) + "e" })).toEqual(["GATE_SECRET: expected a secret of at least 32 bytes, got a shorter one"]);
+    expect(problemsOf({ GATE_SECRET: `${"é".repeat(15)}e` })).toEqual(["GATE_SECRET: expected a secret of at least 32 bytes, got a shorter one"]);
   });
 
   it("accepts the Upstash variables in redis mode without a SESSIONS binding", () => {
@@ -266,7 +432,16 @@ describe("parseConfig", () => {
     expect([...config.trustedOrigins]).toEqual([]);
     expect(config.issuer).toBeUndefined();
     expect(config.cookie).toEqual({ name: "__Host-session", sameSite: "Lax" });
-    expect(config.session).toEqual({ idleTimeout: 1_800_000, absoluteTimeout: 43_200_000, rotateEvery: 900_000, rotationGrace: 30_000, binding: "report", maxPerUser: 50, deviceBound: "offer", deviceCookieTtl: 600_000 });
+    expect(config.session).toEqual({
+      idleTimeout: 1_800_000,
+      absoluteTimeout: 43_200_000,
+      rotateEvery: 900_000,
+      rotationGrace: 30_000,
+      binding: "report",
+      maxPerUser: 50,
+      deviceBound: "offer",
+      deviceCookieTtl: 600_000,
+    });
     expect(config.routes).toEqual([]);
     expect(headersOf(config)).toEqual(DEFAULT_HEADER_RULES);
     expect(configOf({ GATE: {} })).toEqual(config);
@@ -314,7 +489,16 @@ describe("parseConfig", () => {
       expect([...config.trustedOrigins]).toEqual([]);
       expect(config.issuer).toBeUndefined();
       expect(config.cookie).toEqual({ name: "__Host-session", sameSite: "Lax" });
-      expect(config.session).toEqual({ idleTimeout: 1_800_000, absoluteTimeout: 43_200_000, rotateEvery: 900_000, rotationGrace: 30_000, binding: "report", maxPerUser: 50, deviceBound: "offer", deviceCookieTtl: 600_000 });
+      expect(config.session).toEqual({
+        idleTimeout: 1_800_000,
+        absoluteTimeout: 43_200_000,
+        rotateEvery: 900_000,
+        rotationGrace: 30_000,
+        binding: "report",
+        maxPerUser: 50,
+        deviceBound: "offer",
+        deviceCookieTtl: 600_000,
+      });
       expect(Object.fromEntries(config.rateLimits)).toEqual(WRANGLER_LIMITERS);
       // In kv mode each limiter carries the Workers Rate Limiting binding that counts for it.
       for (const name of Object.keys(WRANGLER_LIMITERS)) expect(config.rateLimits.get(name)?.binding).toBe(BASE[`RATE_LIMIT_${name.toUpperCase()}`]);
@@ -355,7 +539,12 @@ const DEFAULT_HEADER_RULES = Object.fromEntries(
 
 /** Everything but the compiled patterns, which do not compare. */
 function summary(config: Config) {
-  return { ...config, routes: config.routes.map(({ pattern: _, ...route }) => route), rateLimits: Object.fromEntries(config.rateLimits), headers: headersOf(config) };
+  return {
+    ...config,
+    routes: config.routes.map(({ pattern: _, ...route }) => route),
+    rateLimits: Object.fromEntries(config.rateLimits),
+    headers: headersOf(config),
+  };
 }
 
 /** wrangler.toml's [vars], copied as the object miniflare binds. */
@@ -388,7 +577,15 @@ const WRANGLER_LIMITERS = {
   failed_auth: { name: "failed_auth", limit: 10, period: 60_000, key: "ip", onFailure: "open", binding: expect.anything() },
 };
 
-const ROUTE_DEFAULTS = { methods: undefined, roles: undefined, fresh: undefined, rateLimit: undefined, csrf: true, audience: undefined, deviceBound: false };
+const ROUTE_DEFAULTS = {
+  methods: undefined,
+  roles: undefined,
+  fresh: undefined,
+  rateLimit: undefined,
+  csrf: true,
+  audience: undefined,
+  deviceBound: false,
+};
 const WRANGLER_ROUTES = [
   { ...ROUTE_DEFAULTS, path: "/login", access: "public", rateLimit: "login" },
   { ...ROUTE_DEFAULTS, path: "/", access: "public" },

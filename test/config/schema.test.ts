@@ -8,7 +8,14 @@ import { parseConfig } from "../../src/config/parse";
 import { gateConfigSource, gateJsonSchema, wranglerJsonSchema } from "../../src/config/schema/emit";
 import { GATE } from "../../src/config/schema/gate";
 
-type Schema = { type?: string; properties?: Record<string, Schema>; additionalProperties?: Schema | boolean; items?: Schema; default?: unknown; description?: string };
+type Schema = {
+  type?: string;
+  properties?: Record<string, Schema>;
+  additionalProperties?: Schema | boolean;
+  items?: Schema;
+  default?: unknown;
+  description?: string;
+};
 
 /** Every table of the schema with its path: `GATE`, `GATE.session`, `GATE.routes[]`, `GATE.oidc.*`. */
 function tables(schema: Schema, path = "GATE"): Array<[string, Schema]> {
@@ -45,7 +52,13 @@ describe("the configuration schema", () => {
     ];
     const byPath = new Map(tables(GATE.schema as Schema));
     for (const [path, gate] of probes) {
-      const parsed = parseConfig({ ...env, SESSION_STORE: "redis", UPSTASH_REDIS_REST_URL: "https://x.upstash.io", UPSTASH_REDIS_REST_TOKEN: "t", GATE: gate });
+      const parsed = parseConfig({
+        ...env,
+        SESSION_STORE: "redis",
+        UPSTASH_REDIS_REST_URL: "https://x.upstash.io",
+        UPSTASH_REDIS_REST_TOKEN: "t",
+        GATE: gate,
+      });
       const problem = parsed.ok ? "" : (parsed.problems.find((line) => line.includes("bogus_key")) ?? "");
       const listed = /expected one of ([^)]*)\)/.exec(problem)?.[1].split(", ");
       expect(listed, path).toEqual(Object.keys(byPath.get(path)?.properties ?? {}));

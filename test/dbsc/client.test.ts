@@ -69,7 +69,8 @@ describe.each(["ES256", "RS256"] as const)("registration proof (%s)", (alg) => {
     const { client, gate, advance } = await registered(alg, "draft", (_req, n) =>
       n === 1
         ? new Response(null, { status: 403, headers: { "Secure-Session-Challenge": '"ref-c2";id="sid-1"' } })
-        : new Response(null, { status: 200, headers: { "Set-Cookie": COOKIE("v2") } }));
+        : new Response(null, { status: 200, headers: { "Set-Cookie": COOKIE("v2") } }),
+    );
     expect(await (await client.request("/app")).text()).toBe("cookie=__Host-session=v1");
     advance(601_000); // the bound cookie's Max-Age ran out: the next in-scope request defers for a refresh
     expect(await (await client.request("/app")).text()).toBe("cookie=__Host-session=v2");
@@ -125,7 +126,11 @@ describe("refresh status handling (draft 'Send request')", () => {
 
 describe("wire styles and attacker hooks", () => {
   it("chrome style sends the JWT and the id bare, as Chrome 156 does", async () => {
-    const { client, gate } = await registered("ES256", "chrome", () => new Response(null, { status: 403, headers: { "Secure-Session-Challenge": '"c";id="sid-1"' } }));
+    const { client, gate } = await registered(
+      "ES256",
+      "chrome",
+      () => new Response(null, { status: 403, headers: { "Secure-Session-Challenge": '"c";id="sid-1"' } }),
+    );
     expect(proofOf(gate.seen[1].req)).toBe(gate.seen[1].req.headers.get("Secure-Session-Response"));
     expect(await client.refresh()).toMatchObject({ kind: "kept", reason: "challenge-rejected" });
     const last = gate.seen.at(-1)!.req;

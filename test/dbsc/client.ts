@@ -40,7 +40,12 @@ export interface DbscClientOptions {
 }
 
 /** A registration offer read from `Secure-Session-Registration`. */
-export interface PendingRegistration { endpoint: URL; algorithms: string[]; challenge: string | null; authorization: string | null }
+export interface PendingRegistration {
+  endpoint: URL;
+  algorithms: string[];
+  challenge: string | null;
+  authorization: string | null;
+}
 
 /** Options of {@link DbscClient.signProof}, for attacker cases. */
 export interface ProofOptions {
@@ -111,7 +116,11 @@ export async function createDbscClient(options: DbscClientOptions): Promise<Dbsc
 
   const processChallenges = (res: Response, url: URL) => {
     let members: Member[];
-    try { members = parseList(res.headers.get("Secure-Session-Challenge") ?? ""); } catch { return; }
+    try {
+      members = parseList(res.headers.get("Secure-Session-Challenge") ?? "");
+    } catch {
+      return;
+    }
     for (const m of members) {
       const id = stringParam(m.params, "id");
       if (m.kind !== "item" || m.item.type !== "string" || id === undefined) continue;
@@ -123,7 +132,11 @@ export async function createDbscClient(options: DbscClientOptions): Promise<Dbsc
     const url = new URL(at ?? (res.url || origin.href), origin);
     cookies.store(res.headers, url);
     let members: Member[];
-    try { members = parseList(res.headers.get("Secure-Session-Registration") ?? ""); } catch { members = []; }
+    try {
+      members = parseList(res.headers.get("Secure-Session-Registration") ?? "");
+    } catch {
+      members = [];
+    }
     for (const m of members) {
       const [path, challenge, authorization] = ["path", "challenge", "authorization"].map((k) => stringParam(m.params, k));
       if (m.kind !== "inner" || path === undefined) continue;
@@ -159,17 +172,38 @@ export async function createDbscClient(options: DbscClientOptions): Promise<Dbsc
   };
 
   const ctx: SessionRequestContext = {
-    origin, wire, cookies, exchanges, send, signProof, processChallenges,
+    origin,
+    wire,
+    cookies,
+    exchanges,
+    send,
+    signProof,
+    processChallenges,
     maxChallengeRetries: options.maxChallengeRetries ?? 1,
-    get session() { return state.session; },
-    set session(s: DbscSession | undefined) { state.session = s; },
-    setConfig: (c) => { state.lastConfig = c; },
+    get session() {
+      return state.session;
+    },
+    set session(s: DbscSession | undefined) {
+      state.session = s;
+    },
+    setConfig: (c) => {
+      state.lastConfig = c;
+    },
   };
 
   const client: DbscClient = {
-    algorithm: options.algorithm, keyPair, publicJwk, cookies, pending, exchanges,
-    get session() { return state.session; },
-    get lastConfig() { return state.lastConfig; },
+    algorithm: options.algorithm,
+    keyPair,
+    publicJwk,
+    cookies,
+    pending,
+    exchanges,
+    get session() {
+      return state.session;
+    },
+    get lastConfig() {
+      return state.lastConfig;
+    },
     observe,
     signProof,
     thumbprint: () => calculateJwkThumbprint(publicJwk),
@@ -184,7 +218,12 @@ export async function createDbscClient(options: DbscClientOptions): Promise<Dbsc
     async refresh() {
       const s = state.session;
       if (!s) return { kind: "no-session" };
-      return (await sendSessionRequest(ctx, { destination: s.refreshUrl, sessionId: s.id, challenge: s.cachedChallenge, authorization: null })) as RefreshOutcome;
+      return (await sendSessionRequest(ctx, {
+        destination: s.refreshUrl,
+        sessionId: s.id,
+        challenge: s.cachedChallenge,
+        authorization: null,
+      })) as RefreshOutcome;
     },
     async request(path, init = {}) {
       let url = new URL(path, origin);
@@ -196,7 +235,8 @@ export async function createDbscClient(options: DbscClientOptions): Promise<Dbsc
         if (s && !deferred.has(s.id) && inScope(url, s) && missingCredential(cookies, s, url)) {
           deferred.add(s.id);
           const outcome = await client.refresh();
-          if (outcome.kind === "kept") skipped.push(`${outcome.reason === "network-error" ? "unreachable" : "server_error"};session_identifier=${serializeString(s.id)}`);
+          if (outcome.kind === "kept")
+            skipped.push(`${outcome.reason === "network-error" ? "unreachable" : "server_error"};session_identifier=${serializeString(s.id)}`);
         }
         const headers = new Headers(init.headers);
         if (skipped.length) headers.set("Secure-Session-Skipped", skipped.join(", "));
@@ -205,7 +245,8 @@ export async function createDbscClient(options: DbscClientOptions): Promise<Dbsc
         const location = res.headers.get("Location");
         if (init.redirect !== "follow" || !location || ![301, 302, 303, 307, 308].includes(res.status) || hops >= 19) return res;
         url = new URL(location, url);
-        if (res.status === 303 || ((res.status === 301 || res.status === 302) && init.method === "POST")) init = { ...init, method: "GET", body: undefined };
+        if (res.status === 303 || ((res.status === 301 || res.status === 302) && init.method === "POST"))
+          init = { ...init, method: "GET", body: undefined };
       }
     },
   };

@@ -14,12 +14,18 @@ describe("cookie jar and bound-credential matching", () => {
     expect(jar.header(new URL("https://gate.example/x"))).toBe("__Host-session=a");
     t += 10_000;
     expect(jar.header(new URL("https://gate.example/x"))).toBeUndefined();
-    expect(parseAttributes(" Path=/a; SameSite=strict; HttpOnly", URL_)).toMatchObject({ path: "/a", sameSite: "Strict", httpOnly: true, hostOnly: true });
+    expect(parseAttributes(" Path=/a; SameSite=strict; HttpOnly", URL_)).toMatchObject({
+      path: "/a",
+      sameSite: "Strict",
+      httpOnly: true,
+      hostOnly: true,
+    });
   });
 
   it("counts a credential missing when the cookie's binding attributes differ from the config's", () => {
     const body = JSON.stringify({
-      session_identifier: "s", scope: { include_site: false },
+      session_identifier: "s",
+      scope: { include_site: false },
       credentials: [{ type: "cookie", name: "__Host-session", attributes: "Path=/; Secure; HttpOnly; SameSite=Lax" }],
     });
     const created = createSession(body, URL_, null);

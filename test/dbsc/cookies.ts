@@ -57,8 +57,13 @@ export function pathMatch(requestPath: string, cookiePath: string): boolean {
 /** Parses cookie attributes (the part of a Set-Cookie after the first ";"), defaulting Domain and Path from `url`. */
 export function parseAttributes(text: string, url: URL): CookieAttributes {
   const a: CookieAttributes = {
-    domain: url.hostname, hostOnly: true, path: defaultPath(url),
-    secure: false, httpOnly: false, sameSite: "Default", partitioned: false,
+    domain: url.hostname,
+    hostOnly: true,
+    path: defaultPath(url),
+    secure: false,
+    httpOnly: false,
+    sameSite: "Default",
+    partitioned: false,
   };
   for (const raw of text.split(";")) {
     const eq = raw.indexOf("=");
@@ -100,8 +105,12 @@ export function wouldAttach(a: Pick<CookieAttributes, "domain" | "hostOnly" | "p
 
 /** The attributes DBSC compares between a request's cookie and a session credential: Domain, Path, Secure, HttpOnly, SameSite. */
 export const sameBinding = (a: CookieAttributes, b: CookieAttributes) =>
-  a.domain === b.domain && a.hostOnly === b.hostOnly && a.path === b.path &&
-  a.secure === b.secure && a.httpOnly === b.httpOnly && a.sameSite === b.sameSite;
+  a.domain === b.domain &&
+  a.hostOnly === b.hostOnly &&
+  a.path === b.path &&
+  a.secure === b.secure &&
+  a.httpOnly === b.httpOnly &&
+  a.sameSite === b.sameSite;
 
 /** A cookie jar on an injected clock. */
 export class CookieJar {
@@ -137,9 +146,7 @@ export class CookieJar {
   forUrl(url: URL): StoredCookie[] {
     const now = this.now();
     this.cookies = this.cookies.filter((c) => c.expiresAt === undefined || c.expiresAt > now);
-    return this.cookies
-      .filter((c) => wouldAttach(c, url))
-      .sort((x, y) => y.path.length - x.path.length || x.createdAt - y.createdAt);
+    return this.cookies.filter((c) => wouldAttach(c, url)).sort((x, y) => y.path.length - x.path.length || x.createdAt - y.createdAt);
   }
 
   /** The Cookie header value for `url`, or undefined when no cookie applies. */

@@ -27,7 +27,12 @@ export type RegisterOutcome =
 /** What became of a refresh: the session refreshed, kept as it was, or terminated. */
 export type RefreshOutcome =
   | { kind: "refreshed"; status: number; configChanged: boolean; config?: SessionConfig; response: Response }
-  | { kind: "kept"; reason: "network-error" | "proxy-or-rate-limit" | "redirect" | "challenge-rejected" | "server-error" | "no-credential-can-be-set"; status?: number; response?: Response }
+  | {
+      kind: "kept";
+      reason: "network-error" | "proxy-or-rate-limit" | "redirect" | "challenge-rejected" | "server-error" | "no-credential-can-be-set";
+      status?: number;
+      response?: Response;
+    }
   | { kind: "terminated"; reason: string; status?: number; config?: SessionConfig; response?: Response }
   | { kind: "no-session" };
 
@@ -68,7 +73,7 @@ export async function sendSessionRequest(ctx: SessionRequestContext, req: Sessio
       // A proof only at registration carries the key; a refresh proof carries neither jwk nor authorization.
       proof = await ctx.signProof(challenge ?? "", {
         jwk: registration,
-        authorization: registration ? req.authorization ?? undefined : undefined,
+        authorization: registration ? (req.authorization ?? undefined) : undefined,
       });
       headers.set("Secure-Session-Response", sf(proof));
     }
@@ -77,7 +82,9 @@ export async function sendSessionRequest(ctx: SessionRequestContext, req: Sessio
     const exchange: Exchange = {
       phase: registration ? "registration" : "refresh",
       path: req.destination.pathname + req.destination.search,
-      headers: Object.fromEntries(headers), proof, status: 0,
+      headers: Object.fromEntries(headers),
+      proof,
+      status: 0,
     };
     ctx.exchanges.push(exchange);
     let res: Response;
@@ -100,10 +107,14 @@ export async function sendSessionRequest(ctx: SessionRequestContext, req: Sessio
     }
     if (status >= 400 && status < 500) {
       terminate();
-      return registration ? { kind: "failed", reason: `${status}`, status, response: res } : { kind: "terminated", reason: `${status}`, status, response: res };
+      return registration
+        ? { kind: "failed", reason: `${status}`, status, response: res }
+        : { kind: "terminated", reason: `${status}`, status, response: res };
     }
     if (status >= 500) {
-      return registration ? { kind: "failed", reason: "server-error", status, response: res } : { kind: "kept", reason: "server-error", status, response: res };
+      return registration
+        ? { kind: "failed", reason: "server-error", status, response: res }
+        : { kind: "kept", reason: "server-error", status, response: res };
     }
     const body = await res.text();
     if (!registration && body === "") return { kind: "refreshed", status, configChanged: false, response: res };

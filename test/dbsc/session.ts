@@ -20,10 +20,17 @@ export interface SessionConfig {
 }
 
 /** A scope rule ("scope specification"). */
-export interface ScopeRule { type: "include" | "exclude"; domain: string; path: string }
+export interface ScopeRule {
+  type: "include" | "exclude";
+  domain: string;
+  path: string;
+}
 
 /** A bound cookie ("session credential"). */
-export interface Credential { name: string; attributes: string }
+export interface Credential {
+  name: string;
+  attributes: string;
+}
 
 /** A device bound session, as the client stores it ("Device bound session"). */
 export interface DbscSession {
@@ -69,7 +76,11 @@ const fail = (reason: string, terminate = true, config?: SessionConfig): CreateR
  */
 export function createSession(body: string, destination: URL, sessionId: string | null, chromeRules = false): CreateResult {
   let json: unknown;
-  try { json = JSON.parse(body); } catch { return fail("invalid-json"); }
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return fail("invalid-json");
+  }
   if (typeof json !== "object" || json === null || Array.isArray(json)) return fail("invalid-json");
   const config = json as SessionConfig;
   if (config.continue === false) return fail("continue-false", true, config);
@@ -85,7 +96,9 @@ export function createSession(body: string, destination: URL, sessionId: string 
   try {
     origin = new URL(scope.origin ?? destination.origin);
     refreshUrl = config.refresh_url === undefined ? destination : new URL(config.refresh_url, destination);
-  } catch { return fail("invalid-url", true, config); }
+  } catch {
+    return fail("invalid-url", true, config);
+  }
   if (origin.origin === "null") return fail("opaque-origin", true, config);
   if (!sameSite(origin, destination)) return fail("origin-not-same-site", true, config);
   if (!isSecureUrl(refreshUrl)) return fail("refresh_url-not-secure", true, config);
@@ -99,7 +112,8 @@ export function createSession(body: string, destination: URL, sessionId: string 
     const parsed = parseAttributes(attributes, destination);
     if (parsed.partitioned) return fail("credential-partitioned", true, config);
     // Chrome 156 refuses Max-Age/Expires here (InvalidCredentialsCookieUnpermittedAttribute); the draft only ignores them.
-    if (chromeRules && (parsed.maxAge !== undefined || /(^|;)\s*expires\s*=/i.test(attributes))) return fail("credential-unpermitted-attribute", true, config);
+    if (chromeRules && (parsed.maxAge !== undefined || /(^|;)\s*expires\s*=/i.test(attributes)))
+      return fail("credential-unpermitted-attribute", true, config);
     credentials.push({ name: c.name, attributes });
   }
   if (scope.include_site) {
@@ -116,9 +130,15 @@ export function createSession(body: string, destination: URL, sessionId: string 
     return fail("no-credential-can-be-set", false, config);
   }
   const session: DbscSession = {
-    id, refreshUrl, origin: origin.origin, includeSite: scope.include_site, rules, credentials,
+    id,
+    refreshUrl,
+    origin: origin.origin,
+    includeSite: scope.include_site,
+    rules,
+    credentials,
     allowedRefreshInitiators: Array.isArray(config.allowed_refresh_initiators) ? config.allowed_refresh_initiators : [],
-    configUrl: destination, cachedChallenge: null,
+    configUrl: destination,
+    cachedChallenge: null,
   };
   return { ok: true, session, config };
 }

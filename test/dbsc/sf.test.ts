@@ -7,7 +7,10 @@ describe("structured fields: Secure-Session-Registration (List of Inner Lists)",
     expect(rest).toEqual([]);
     expect(entry.kind).toBe("inner");
     const inner = entry as InnerList;
-    expect(inner.items.map((i) => i.item)).toEqual([{ type: "token", value: "ES256" }, { type: "token", value: "RS256" }]);
+    expect(inner.items.map((i) => i.item)).toEqual([
+      { type: "token", value: "ES256" },
+      { type: "token", value: "RS256" },
+    ]);
     expect(stringParam(inner.params, "path")).toBe("/_gate/dbsc/registration");
     expect(stringParam(inner.params, "challenge")).toBe("c-1");
     expect(stringParam(inner.params, "authorization")).toBeUndefined();
@@ -31,7 +34,10 @@ describe("structured fields: Secure-Session-Registration (List of Inner Lists)",
 
   it("reads parameters: bare keys are true, a repeated key keeps the last value", () => {
     const [entry] = parseList("(ES256);a;b=?0;a=1");
-    expect([...entry.params]).toEqual([["a", { type: "integer", value: 1 }], ["b", { type: "boolean", value: false }]]);
+    expect([...entry.params]).toEqual([
+      ["a", { type: "integer", value: 1 }],
+      ["b", { type: "boolean", value: false }],
+    ]);
   });
 
   it("unescapes strings and tolerates the whitespace RFC 9651 allows", () => {
@@ -44,14 +50,26 @@ describe("structured fields: Secure-Session-Registration (List of Inner Lists)",
   it("parses numbers, booleans and byte sequences", () => {
     const items = (parseList("-12, 3.25, ?1, :aGk=:") as Item[]).map((m) => m.item);
     expect(items).toEqual([
-      { type: "integer", value: -12 }, { type: "decimal", value: 3.25 }, { type: "boolean", value: true },
+      { type: "integer", value: -12 },
+      { type: "decimal", value: 3.25 },
+      { type: "boolean", value: true },
       { type: "binary", value: new Uint8Array([104, 105]) },
     ]);
   });
 
   it.each([
-    ['(ES256);path="p",'], ['(ES256'], ['"unterminated'], ['"bad \\x escape"'], ['"tab\tinside"'], ["(ES256)path"],
-    ["1234567890123456"], ["1.2345"], ["1."], ['(ES256);Path="p"'], ["a, , b"], ['"ü"'],
+    ['(ES256);path="p",'],
+    ["(ES256"],
+    ['"unterminated'],
+    ['"bad \\x escape"'],
+    ['"tab\tinside"'],
+    ["(ES256)path"],
+    ["1234567890123456"],
+    ["1.2345"],
+    ["1."],
+    ['(ES256);Path="p"'],
+    ["a, , b"],
+    ['"ü"'],
   ])("rejects %j", (value) => {
     expect(() => parseList(value)).toThrow(StructuredFieldError);
   });
@@ -60,7 +78,10 @@ describe("structured fields: Secure-Session-Registration (List of Inner Lists)",
 describe("structured fields: Secure-Session-Challenge and Secure-Session-Skipped", () => {
   it("parses several challenges, each with its id", () => {
     const list = parseList('"c1";id="session 1", "c2";id="session 2"') as Item[];
-    expect(list.map((m) => [m.item.value, stringParam(m.params, "id")])).toEqual([["c1", "session 1"], ["c2", "session 2"]]);
+    expect(list.map((m) => [m.item.value, stringParam(m.params, "id")])).toEqual([
+      ["c1", "session 1"],
+      ["c2", "session 2"],
+    ]);
   });
 
   it("parses the draft's Secure-Session-Skipped example: tokens with a session_identifier string", () => {

@@ -19,9 +19,17 @@ export type BareItem =
 export type Params = Map<string, BareItem>;
 
 /** An Item: a Bare Item with Parameters. */
-export interface Item { kind: "item"; item: BareItem; params: Params }
+export interface Item {
+  kind: "item";
+  item: BareItem;
+  params: Params;
+}
 /** An Inner List: Items in parentheses, with Parameters of its own. */
-export interface InnerList { kind: "inner"; items: Item[]; params: Params }
+export interface InnerList {
+  kind: "inner";
+  items: Item[];
+  params: Params;
+}
 /** A List member. */
 export type Member = Item | InnerList;
 
@@ -38,11 +46,21 @@ class Parser {
   private i = 0;
   constructor(private readonly s: string) {}
 
-  private peek(): string { return this.s[this.i] ?? ""; }
-  private fail(what: string): never { throw new StructuredFieldError(`${what} at ${this.i} in ${JSON.stringify(this.s)}`); }
-  private skipSP(): void { while (this.peek() === " ") this.i++; }
-  private skipOWS(): void { while (this.peek() === " " || this.peek() === "\t") this.i++; }
-  done(): boolean { return this.i >= this.s.length; }
+  private peek(): string {
+    return this.s[this.i] ?? "";
+  }
+  private fail(what: string): never {
+    throw new StructuredFieldError(`${what} at ${this.i} in ${JSON.stringify(this.s)}`);
+  }
+  private skipSP(): void {
+    while (this.peek() === " ") this.i++;
+  }
+  private skipOWS(): void {
+    while (this.peek() === " " || this.peek() === "\t") this.i++;
+  }
+  done(): boolean {
+    return this.i >= this.s.length;
+  }
 
   /** §4.2.1 */
   list(): Member[] {

@@ -61,7 +61,7 @@ describe("malformed session cookies", () => {
 
   it("refuses the live token percent-encoded: values are not URL-decoded", async () => {
     const { gate, token } = await withSession();
-    const encoded = [...token].map((char) => "%" + char.charCodeAt(0).toString(16).toUpperCase()).join("");
+    const encoded = [...token].map((char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`).join("");
     await expectRefused(gate, await withCookie(gate, `${NAME}=${encoded}`));
   });
 
@@ -173,7 +173,14 @@ describe("cookie names and duplicates", () => {
 
   it("refuses the live token under non-ASCII look-alike names, passing them on as ordinary cookies", async () => {
     const { gate, token } = await withSession();
-    const lookAlikes = ["\uff3f\uff3fHost-session", "__Host\u2010session", "__Host-s\u0435ssion", "\u200b__Host-session", "__Host-session\u200b", "__\u0397ost-session"];
+    const lookAlikes = [
+      "\uff3f\uff3fHost-session",
+      "__Host\u2010session",
+      "__Host-s\u0435ssion",
+      "\u200b__Host-session",
+      "__Host-session\u200b",
+      "__\u0397ost-session",
+    ];
     for (const name of lookAlikes) {
       await expectRefused(gate, await withCookie(gate, `${name}=${token}`));
       const response = await withCookie(gate, `${name}=${token}`, "/public/page");
@@ -191,7 +198,10 @@ describe("cookie names and duplicates", () => {
 
   it("leaves split Cookie headers (joined with a comma) unauthenticated, never leaking the token", async () => {
     const { gate, token } = await withSession();
-    for (const [first, second] of [["a=1", `${NAME}=${token}`], [`${NAME}=${token}`, "b=2"]]) {
+    for (const [first, second] of [
+      ["a=1", `${NAME}=${token}`],
+      [`${NAME}=${token}`, "b=2"],
+    ]) {
       const headers = new Headers(JSON_ACCEPT);
       headers.append("Cookie", first);
       headers.append("Cookie", second);

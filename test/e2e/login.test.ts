@@ -19,7 +19,10 @@ async function craft(header: Record<string, unknown>, payload: Record<string, un
   if (!sign) return `${input}.`;
   const key = await crypto.subtle.importKey("raw", secretKey, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   const signature = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(input)));
-  return `${input}.${btoa(String.fromCharCode(...signature)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")}`;
+  return `${input}.${btoa(String.fromCharCode(...signature))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "")}`;
 }
 
 /** The origin answers the next request with `headers`; the request is a same-origin POST to /login unless told otherwise. */
@@ -65,7 +68,9 @@ describe("X-Gate-Login", () => {
   it("logs in on the origin's redirect, keeping the redirect", async () => {
     const gate = await createTestGate();
     const jwt = await signLogin({ sub: "login-redirect" }, NOW);
-    gate.origin.reply(() => new Response(null, { status: 303, headers: { Location: "/dashboard", "X-Gate-Login": jwt, "Set-Cookie": "flash=hi; Path=/" } }));
+    gate.origin.reply(
+      () => new Response(null, { status: 303, headers: { Location: "/dashboard", "X-Gate-Login": jwt, "Set-Cookie": "flash=hi; Path=/" } }),
+    );
     const response = await gate.request("/login", { method: "POST", headers: { "Sec-Fetch-Site": "same-origin" } });
     expect(response.status).toBe(303);
     expect(response.headers.get("location")).toBe("/dashboard");
@@ -111,7 +116,15 @@ describe("X-Gate-Login", () => {
       ["signed with another secret", (sub) => signLogin({ sub }, NOW, "not-the-origin-secret-0123456789abcdef0123")],
       ["alg none", (sub) => craft({ alg: "none", typ: "JWT" }, { sub, iat: NOW, exp: NOW + 60 }, false)],
       ["alg none with a signature", (sub) => craft({ alg: "none" }, { sub, iat: NOW, exp: NOW + 60 })],
-      ["an HS512 header", (sub) => new SignJWT({ sub }).setProtectedHeader({ alg: "HS512" }).setIssuedAt(NOW).setExpirationTime(NOW + 60).sign(new TextEncoder().encode(ORIGIN_SECRET.repeat(2)))],
+      [
+        "an HS512 header",
+        (sub) =>
+          new SignJWT({ sub })
+            .setProtectedHeader({ alg: "HS512" })
+            .setIssuedAt(NOW)
+            .setExpirationTime(NOW + 60)
+            .sign(new TextEncoder().encode(ORIGIN_SECRET.repeat(2))),
+      ],
       ["an RS256 header over an HMAC signature", (sub) => craft({ alg: "RS256" }, { sub, iat: NOW, exp: NOW + 60 })],
       ["expired", (sub) => signLogin({ sub }, NOW - 120, ORIGIN_SECRET, 60)],
       ["exp more than 5 minutes ahead", (sub) => signLogin({ sub }, NOW, ORIGIN_SECRET, 301)],
@@ -130,10 +143,13 @@ describe("X-Gate-Login", () => {
       ["claims that are null", (sub) => signLogin({ sub, claims: null }, NOW)],
       ["claims over 2 KiB", (sub) => signLogin({ sub, claims: { blob: "x".repeat(2_048 - '{"blob":""}'.length + 1) } }, NOW)],
       ["text that is not a JWT", () => Promise.resolve("not-a-jwt")],
-      ["a JWT with a tampered payload", async (sub) => {
-        const [header, , signature] = (await signLogin({ sub: "someone-else" }, NOW)).split(".");
-        return `${header}.${b64({ sub, iat: NOW, exp: NOW + 60 })}.${signature}`;
-      }],
+      [
+        "a JWT with a tampered payload",
+        async (sub) => {
+          const [header, , signature] = (await signLogin({ sub: "someone-else" }, NOW)).split(".");
+          return `${header}.${b64({ sub, iat: NOW, exp: NOW + 60 })}.${signature}`;
+        },
+      ],
     ];
 
     invalid.forEach(([label, make], index) => {
@@ -155,7 +171,11 @@ describe("X-Gate-Login", () => {
   it("leaves the current session alone when the login is invalid", async () => {
     const gate = await createTestGate();
     const token = await gate.login("keeps-session");
-    const response = await originSays(gate, { "X-Gate-Login": await signLogin({ sub: "mallory" }, NOW, "not-the-origin-secret-0123456789abcdef0123") }, { headers: cookie(token) });
+    const response = await originSays(
+      gate,
+      { "X-Gate-Login": await signLogin({ sub: "mallory" }, NOW, "not-the-origin-secret-0123456789abcdef0123") },
+      { headers: cookie(token) },
+    );
     expect(response.status).toBe(200);
     expect(response.headers.getSetCookie()).toEqual([]);
     expect(gate.events("login.invalid")).toHaveLength(1);
@@ -364,7 +384,9 @@ describe("timeouts", () => {
 
   it("counts idle time from the last recorded use", async () => {
     // Rotation also records use; push it out of the way to see touches alone.
-    const gate = await createTestGate({ gate: { session: { idle_timeout: "30m", absolute_timeout: "12h", rotate_every: "12h", rotation_grace: "30s" } } });
+    const gate = await createTestGate({
+      gate: { session: { idle_timeout: "30m", absolute_timeout: "12h", rotate_every: "12h", rotation_grace: "30s" } },
+    });
     const early = await gate.login("idle-touch");
     const late = await gate.login("idle-touch");
     gate.clock.advance(10 * MINUTE);
@@ -380,7 +402,9 @@ describe("timeouts", () => {
   it("does not record a use within the touch interval of the last one", async () => {
     // touchInterval (src/session/manager.ts): at most one write per 60 s, so a use
     // 30 s after login leaves the idle deadline at login + idle_timeout.
-    const gate = await createTestGate({ gate: { session: { idle_timeout: "30m", absolute_timeout: "12h", rotate_every: "12h", rotation_grace: "30s" } } });
+    const gate = await createTestGate({
+      gate: { session: { idle_timeout: "30m", absolute_timeout: "12h", rotate_every: "12h", rotation_grace: "30s" } },
+    });
     const token = await gate.login("idle-no-touch");
     gate.clock.advance(30_000);
     expect(await works(gate, token)).toBe(true);

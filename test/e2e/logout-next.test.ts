@@ -51,7 +51,10 @@ describe("POST /_gate/logout?next=", () => {
   it("ignores next on a logout that is not a form post (204, no Location)", async () => {
     const gate = await createTestGate();
     const token = await gate.login("logout-next-fetch");
-    const response = await gate.request("/_gate/logout?next=/goodbye", { method: "POST", headers: { ...cookie(token), "Sec-Fetch-Site": "same-origin" } });
+    const response = await gate.request("/_gate/logout?next=/goodbye", {
+      method: "POST",
+      headers: { ...cookie(token), "Sec-Fetch-Site": "same-origin" },
+    });
     expect(response.status).toBe(204);
     expect(response.headers.get("location")).toBeNull();
   });
@@ -59,7 +62,11 @@ describe("POST /_gate/logout?next=", () => {
   it("still refuses a cross-site logout whatever next says", async () => {
     const gate = await createTestGate();
     const token = await gate.login("logout-next-csrf");
-    const response = await gate.request("/_gate/logout?next=/goodbye", { method: "POST", headers: { ...cookie(token), "Sec-Fetch-Site": "cross-site", "Content-Type": "application/x-www-form-urlencoded" }, body: "" });
+    const response = await gate.request("/_gate/logout?next=/goodbye", {
+      method: "POST",
+      headers: { ...cookie(token), "Sec-Fetch-Site": "cross-site", "Content-Type": "application/x-www-form-urlencoded" },
+      body: "",
+    });
     expect(response.status).toBe(403);
     expect(await response.json()).toEqual({ error: "csrf" });
     expect((await gate.request("/_gate/session", { headers: cookie(token) })).status).toBe(200);
@@ -69,7 +76,17 @@ describe("POST /_gate/logout?next=", () => {
 describe("logoutTarget", () => {
   it("keeps local paths and refuses anything a browser could read as another host", () => {
     expect(logoutTarget("/a/b?c=d#e", "/login")).toBe("/a/b?c=d#e");
-    for (const next of ["//evil.example", "/\\evil.example", "\\\\evil.example", "https://evil.example", "/\t/evil.example", "/\n/evil.example", " /x", "/ä", undefined]) {
+    for (const next of [
+      "//evil.example",
+      "/\\evil.example",
+      "\\\\evil.example",
+      "https://evil.example",
+      "/\t/evil.example",
+      "/\n/evil.example",
+      " /x",
+      "/ä",
+      undefined,
+    ]) {
       expect(logoutTarget(next, "/login")).toBe("/login");
     }
   });

@@ -15,7 +15,8 @@ const html = (body: string, status = 200, type = "text/html; charset=utf-8") => 
 type Gate = Awaited<ReturnType<typeof createTestGate>>;
 
 /** Makes the origin answer error_page with `page`, and echo everything else. */
-const serve = (gate: Gate, page: Reply) => gate.origin.reply((request, seen) => (seen.path === ERROR_PAGE ? page(request, seen) : Response.json(seen)));
+const serve = (gate: Gate, page: Reply) =>
+  gate.origin.reply((request, seen) => (seen.path === ERROR_PAGE ? page(request, seen) : Response.json(seen)));
 
 /** A gate with error_page whose origin answers that path with `page`. */
 async function gateWithErrorPage(page: Reply, options: Parameters<typeof createTestGate>[0] = {}) {
@@ -29,7 +30,9 @@ async function forbidden(gate: Gate & { page: Reply }, headers: Record<string, s
   const user = cookie(await gate.login("walker", ["user"]));
   serve(gate, gate.page); // login() set the origin's reply back to the echo
   gate.origin.received.splice(0);
-  return gate.request("/admin/settings?tab=keys", { headers: { ...user, Cookie: `${user.Cookie}; theme=dark`, Authorization: "Basic d2Fsa2VyOnB3", ...headers } });
+  return gate.request("/admin/settings?tab=keys", {
+    headers: { ...user, Cookie: `${user.Cookie}; theme=dark`, Authorization: "Basic d2Fsa2VyOnB3", ...headers },
+  });
 }
 
 const pageAsks = (gate: Gate) => gate.origin.received.filter((seen) => seen.path === ERROR_PAGE);
@@ -38,7 +41,17 @@ describe("GATE.error_page", () => {
   afterEach(() => void vi.useRealTimers());
 
   it("uses the origin's page with the gate's status and headers, asked with only X-Gate-Error, X-Gate-Status and X-Request-Id", async () => {
-    const gate = await gateWithErrorPage(() => new Response(CUSTOM, { headers: { "Content-Type": "text/html; charset=utf-8", "Set-Cookie": "tracker=1", "Cache-Control": "max-age=600", "X-Frame-Options": "ALLOWALL" } }));
+    const gate = await gateWithErrorPage(
+      () =>
+        new Response(CUSTOM, {
+          headers: {
+            "Content-Type": "text/html; charset=utf-8",
+            "Set-Cookie": "tracker=1",
+            "Cache-Control": "max-age=600",
+            "X-Frame-Options": "ALLOWALL",
+          },
+        }),
+    );
     const json = await forbidden(gate, API);
     const response = await forbidden(gate);
     expect(response.status).toBe(403);
@@ -49,13 +62,21 @@ describe("GATE.error_page", () => {
     const [asked] = pageAsks(gate);
     expect(pageAsks(gate)).toHaveLength(1);
     expect(asked.method).toBe("GET");
-    expect(asked.headers).toEqual({ accept: "text/html", "x-gate-error": "forbidden", "x-gate-status": "403", "x-request-id": response.headers.get("X-Request-Id") });
+    expect(asked.headers).toEqual({
+      accept: "text/html",
+      "x-gate-error": "forbidden",
+      "x-gate-status": "403",
+      "x-request-id": response.headers.get("X-Request-Id"),
+    });
     expect(asked.url).toBe(`https://gate.example${ERROR_PAGE}`); // no query of the user's either
     expect(gate.origin.received).toHaveLength(1); // and the refused request itself was not forwarded
   });
 
   it("asks for every code a navigation can get, with its status", async () => {
-    const gate = await gateWithErrorPage(() => html(CUSTOM), { store: "memory", gate: { rate_limits: { default: { limit: 1, period: "1m", key: "ip" } } } });
+    const gate = await gateWithErrorPage(() => html(CUSTOM), {
+      store: "memory",
+      gate: { rate_limits: { default: { limit: 1, period: "1m", key: "ip" } } },
+    });
     await gate.request("/public/x");
     const limited = await gate.request("/public/x", { headers: NAVIGATION });
     expect(limited.status).toBe(429);

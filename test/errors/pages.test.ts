@@ -14,7 +14,11 @@ type Gate = Awaited<ReturnType<typeof createTestGate>>;
 type Send = (headers: Record<string, string>) => Promise<Response>;
 
 /** What Chromium sends when a person opens a page. */
-const NAVIGATION = { Accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document" };
+const NAVIGATION = {
+  Accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+  "Sec-Fetch-Mode": "navigate",
+  "Sec-Fetch-Dest": "document",
+};
 /** What a script's fetch() sends to an API. */
 const API = { Accept: "application/json", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty" };
 const SOME_TOKEN = cookie("T".repeat(43));
@@ -24,60 +28,108 @@ const failingStore = (error: Error): SessionStore => ({ ...createKvStore(env.SES
 
 /** A gate and a request that it refuses with `code`; `send` adds the client's own headers. */
 const SCENARIOS: Array<[code: ErrorCode, status: number, setUp: () => Promise<{ gate: Gate; send: Send }>]> = [
-  ["unauthenticated", 401, async () => {
-    const gate = await createTestGate();
-    return { gate, send: (h) => gate.request("/_gate/admin/users/alice/sessions", { headers: h }) };
-  }],
-  ["forbidden", 403, async () => {
-    const gate = await createTestGate();
-    const user = cookie(await gate.login("walker", ["user"]));
-    return { gate, send: (h) => gate.request("/admin/settings", { headers: { ...user, ...h } }) };
-  }],
-  ["csrf", 403, async () => {
-    const gate = await createTestGate();
-    const user = cookie(await gate.login("walker", ["user"]));
-    return { gate, send: (h) => gate.request("/dashboard", { method: "POST", headers: { ...user, "Sec-Fetch-Site": "cross-site", ...h } }) };
-  }],
-  ["rate_limited", 429, async () => {
-    const gate = await createTestGate({ store: "memory", gate: { rate_limits: { default: { limit: 1, period: "1m", key: "ip" } } } });
-    await gate.request("/public/x");
-    return { gate, send: (h) => gate.request("/public/x", { headers: h }) };
-  }],
-  ["unavailable", 503, async () => {
-    const gate = await createTestGate({ store: failingStore(new StoreUnavailableError("kv", "lookup", new Error("store unreachable"))) });
-    return { gate, send: (h) => gate.request("/dashboard", { headers: { ...SOME_TOKEN, ...h } }) };
-  }],
-  ["bad_request", 400, async () => {
-    const gate = await createTestGate();
-    return { gate, send: (h) => gate.request("/public/a%2Fb", { headers: h }) };
-  }],
-  ["not_found", 404, async () => {
-    const gate = await createTestGate();
-    return { gate, send: (h) => gate.request("/deny/x", { headers: h }) };
-  }],
-  ["method_not_allowed", 405, async () => {
-    const gate = await createTestGate();
-    return { gate, send: (h) => gate.request("/public/x", { method: "TRACE", headers: h }) };
-  }],
-  ["request_header_fields_too_large", 431, async () => {
-    const gate = await createTestGate();
-    return { gate, send: (h) => gate.request("/public/x", { headers: { "X-Big": "a".repeat(17 * 1024), ...h } }) };
-  }],
-  ["misdirected_request", 421, async () => {
-    const gate = await createTestGate({ gate: { public_origin: "https://app.example" } });
-    return { gate, send: (h) => gate.request("https://elsewhere.example/public/x", { headers: h }) };
-  }],
-  ["bad_gateway", 502, async () => {
-    const gate = await createTestGate();
-    gate.origin.reply(() => {
-      throw new TypeError("Network connection lost.");
-    });
-    return { gate, send: (h) => gate.request("/public/x", { headers: h }) };
-  }],
-  ["internal_error", 500, async () => {
-    const gate = await createTestGate({ store: failingStore(new Error("a bug")) });
-    return { gate, send: (h) => gate.request("/dashboard", { headers: { ...SOME_TOKEN, ...h } }) };
-  }],
+  [
+    "unauthenticated",
+    401,
+    async () => {
+      const gate = await createTestGate();
+      return { gate, send: (h) => gate.request("/_gate/admin/users/alice/sessions", { headers: h }) };
+    },
+  ],
+  [
+    "forbidden",
+    403,
+    async () => {
+      const gate = await createTestGate();
+      const user = cookie(await gate.login("walker", ["user"]));
+      return { gate, send: (h) => gate.request("/admin/settings", { headers: { ...user, ...h } }) };
+    },
+  ],
+  [
+    "csrf",
+    403,
+    async () => {
+      const gate = await createTestGate();
+      const user = cookie(await gate.login("walker", ["user"]));
+      return { gate, send: (h) => gate.request("/dashboard", { method: "POST", headers: { ...user, "Sec-Fetch-Site": "cross-site", ...h } }) };
+    },
+  ],
+  [
+    "rate_limited",
+    429,
+    async () => {
+      const gate = await createTestGate({ store: "memory", gate: { rate_limits: { default: { limit: 1, period: "1m", key: "ip" } } } });
+      await gate.request("/public/x");
+      return { gate, send: (h) => gate.request("/public/x", { headers: h }) };
+    },
+  ],
+  [
+    "unavailable",
+    503,
+    async () => {
+      const gate = await createTestGate({ store: failingStore(new StoreUnavailableError("kv", "lookup", new Error("store unreachable"))) });
+      return { gate, send: (h) => gate.request("/dashboard", { headers: { ...SOME_TOKEN, ...h } }) };
+    },
+  ],
+  [
+    "bad_request",
+    400,
+    async () => {
+      const gate = await createTestGate();
+      return { gate, send: (h) => gate.request("/public/a%2Fb", { headers: h }) };
+    },
+  ],
+  [
+    "not_found",
+    404,
+    async () => {
+      const gate = await createTestGate();
+      return { gate, send: (h) => gate.request("/deny/x", { headers: h }) };
+    },
+  ],
+  [
+    "method_not_allowed",
+    405,
+    async () => {
+      const gate = await createTestGate();
+      return { gate, send: (h) => gate.request("/public/x", { method: "TRACE", headers: h }) };
+    },
+  ],
+  [
+    "request_header_fields_too_large",
+    431,
+    async () => {
+      const gate = await createTestGate();
+      return { gate, send: (h) => gate.request("/public/x", { headers: { "X-Big": "a".repeat(17 * 1024), ...h } }) };
+    },
+  ],
+  [
+    "misdirected_request",
+    421,
+    async () => {
+      const gate = await createTestGate({ gate: { public_origin: "https://app.example" } });
+      return { gate, send: (h) => gate.request("https://elsewhere.example/public/x", { headers: h }) };
+    },
+  ],
+  [
+    "bad_gateway",
+    502,
+    async () => {
+      const gate = await createTestGate();
+      gate.origin.reply(() => {
+        throw new TypeError("Network connection lost.");
+      });
+      return { gate, send: (h) => gate.request("/public/x", { headers: h }) };
+    },
+  ],
+  [
+    "internal_error",
+    500,
+    async () => {
+      const gate = await createTestGate({ store: failingStore(new Error("a bug")) });
+      return { gate, send: (h) => gate.request("/dashboard", { headers: { ...SOME_TOKEN, ...h } }) };
+    },
+  ],
 ];
 
 /** Every header but the two that must differ: the body's type, and the request's own id. */
@@ -163,7 +215,8 @@ describe("a navigation the gate refuses gets an HTML page", () => {
     const built = await buildGate(gateEnv, { now: () => Date.UTC(2026, 0, 1) });
     quiet.mockRestore();
     const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
-    const send = (headers: Record<string, string>) => Promise.resolve(built.app.fetch(new Request("https://gate.example/dashboard", { headers }), gateEnv, ctx));
+    const send = (headers: Record<string, string>) =>
+      Promise.resolve(built.app.fetch(new Request("https://gate.example/dashboard", { headers }), gateEnv, ctx));
     const page = await send(NAVIGATION);
     const json = await send(API);
     expect(page.status).toBe(500);

@@ -28,7 +28,10 @@ describe("the 401 page is the same whatever the reason the token was refused", (
     const gate = await createTestGate();
     const reference = await refusalPage(gate, {});
     expect(reference).not.toMatch(REASON_WORDS);
-    const anyShape = fc.string({ unit: fc.constantFrom(...TOKEN_CHARS), minLength: 1, maxLength: 80 }).map((t) => t.trim()).filter((t) => t !== "" && !t.includes(";"));
+    const anyShape = fc
+      .string({ unit: fc.constantFrom(...TOKEN_CHARS), minLength: 1, maxLength: 80 })
+      .map((t) => t.trim())
+      .filter((t) => t !== "" && !t.includes(";"));
     const wellFormed = fc.string({ unit: fc.constantFrom(...BASE64URL), minLength: 43, maxLength: 43 }); // the shape of a real token, unknown to the store
     const token = fc.oneof(anyShape, wellFormed);
     await fc.assert(

@@ -29,7 +29,8 @@ function appThrowing(error: unknown, options: Partial<ErrorRendererOptions> = {}
   app.all("*", () => {
     throw error;
   });
-  const send = (path: string, headers: Record<string, string> = NAVIGATION) => Promise.resolve(app.request(`https://gate.example${path}`, { headers }));
+  const send = (path: string, headers: Record<string, string> = NAVIGATION) =>
+    Promise.resolve(app.request(`https://gate.example${path}`, { headers }));
   return { send, log };
 }
 
@@ -113,7 +114,12 @@ describe("createErrorRenderer", () => {
     expect(await response.text()).toBe(PAGE);
     const [request] = fetchSpy.mock.calls[0] as [Request];
     expect(request.url).toBe("https://origin.example/app/errors/gate");
-    expect(Object.fromEntries(request.headers)).toEqual({ accept: "text/html", "x-gate-error": "not_found", "x-gate-status": "404", "x-request-id": expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(Object.fromEntries(request.headers)).toEqual({
+      accept: "text/html",
+      "x-gate-error": "not_found",
+      "x-gate-status": "404",
+      "x-request-id": expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
   });
 
   it("never fetches error_page in middleware mode (no origin): the built-in page", async () => {
@@ -126,7 +132,11 @@ describe("createErrorRenderer", () => {
   it("gives up on the origin after the timeout it is given", async () => {
     const origin = binding(() => new Promise(() => {}));
     const started = performance.now();
-    const { send, log } = appThrowing(new GateError("not_found"), { errorPage: "/errors/gate", origin: { binding: origin.fetcher }, errorPageTimeoutMs: 30 });
+    const { send, log } = appThrowing(new GateError("not_found"), {
+      errorPage: "/errors/gate",
+      origin: { binding: origin.fetcher },
+      errorPageTimeoutMs: 30,
+    });
     const response = await send("/x");
     expect(await response.text()).toContain("<h1>Page not found</h1>");
     expect(performance.now() - started).toBeLessThan(1_000);

@@ -52,7 +52,11 @@ describe("responses to a session stay out of shared caches", () => {
   it("applies to a public route requested with a session, to a bearer session, and to the gate's own errors", async () => {
     const { gate, token } = await signedIn({ "Cache-Control": "public, max-age=600" });
     expect((await gate.request("/public/page", { headers: cookie(token) })).headers.get("Cache-Control")).toBe(NO_STORE);
-    const issued = await gate.request("/_gate/admin/sessions", { method: "POST", headers: { Authorization: `Bearer ${ADMIN_TOKEN}` }, body: '{"sub":"cache-api"}' });
+    const issued = await gate.request("/_gate/admin/sessions", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: '{"sub":"cache-api"}',
+    });
     const { token: bearer } = (await issued.json()) as { token: string };
     const api = await gate.request("/api/items", { headers: { Authorization: `Bearer ${bearer}` } });
     expect(api.status).toBe(200);
@@ -118,9 +122,13 @@ describe("the back button after logout", () => {
     const { gate, token } = await signedIn();
     const navigate = { "Sec-Fetch-Mode": "navigate", Accept: "text/html" };
     const pages = [];
-    for (const path of ["/dashboard", "/account", "/public/news"]) pages.push(await gate.request(path, { headers: { ...navigate, ...cookie(token) } }));
+    for (const path of ["/dashboard", "/account", "/public/news"])
+      pages.push(await gate.request(path, { headers: { ...navigate, ...cookie(token) } }));
     for (const page of pages) expect(page.headers.get("Cache-Control")).toBe(NO_STORE);
-    const logout = await gate.request("/_gate/logout", { method: "POST", headers: { ...cookie(token), ...SAME_ORIGIN, "Content-Type": "application/x-www-form-urlencoded" } });
+    const logout = await gate.request("/_gate/logout", {
+      method: "POST",
+      headers: { ...cookie(token), ...SAME_ORIGIN, "Content-Type": "application/x-www-form-urlencoded" },
+    });
     expect(logout.status).toBe(303);
     expect(logout.headers.get("Cache-Control")).toMatch(/no-store/);
     // Going back re-requests the page (nothing was stored); the browser has no cookie left, or still the old one.

@@ -51,7 +51,13 @@ describe("the CSRF matrix (contract §5)", () => {
     none: { own: P, trusted: P, foreign: P, null: P, absent: P },
     absent: { own: P, trusted: P, foreign: R, null: R, absent: C },
   };
-  const ORIGINS: Record<OriginCase, string | undefined> = { own: GATE_URL, trusted: TRUSTED, foreign: "https://evil.example", null: "null", absent: undefined };
+  const ORIGINS: Record<OriginCase, string | undefined> = {
+    own: GATE_URL,
+    trusted: TRUSTED,
+    foreign: "https://evil.example",
+    null: "null",
+    absent: undefined,
+  };
 
   it("gives every combination of Sec-Fetch-Site, Origin, cookie and bearer the contract's outcome", async () => {
     const { gate, token, bearer } = await withSessions();
@@ -101,7 +107,11 @@ describe("CSRF beyond the matrix", () => {
     ];
     for (const method of ["POST", "PUT", "PATCH", "DELETE", "PROPPATCH", "MOVE", "patch"]) {
       for (const [type, body] of bodies) {
-        await expectCsrf(gate, await gate.request("/api/x", { method, body, headers: { ...crossSite(token), "Content-Type": type } }), `${method} ${type}`);
+        await expectCsrf(
+          gate,
+          await gate.request("/api/x", { method, body, headers: { ...crossSite(token), "Content-Type": type } }),
+          `${method} ${type}`,
+        );
       }
       await expectCsrf(gate, await gate.request("/api/x", { method, headers: crossSite(token) }), `${method} without a body`);
     }
@@ -136,14 +146,22 @@ describe("CSRF beyond the matrix", () => {
   it("refuses Sec-Fetch-Site values that are not exactly same-origin or none", async () => {
     const { gate, token } = await withSessions();
     for (const site of ["Same-Origin", "same-origin, cross-site", "", "same-origin-ish", "NONE"]) {
-      await expectCsrf(gate, await gate.request("/api/x", { ...JSON_BODY, headers: { ...cookie(token), "Sec-Fetch-Site": site, Origin: GATE_URL } }), site);
+      await expectCsrf(
+        gate,
+        await gate.request("/api/x", { ...JSON_BODY, headers: { ...cookie(token), "Sec-Fetch-Site": site, Origin: GATE_URL } }),
+        site,
+      );
     }
   });
 
   it("protects the login form: a cross-site POST /login never reaches the origin", async () => {
     const gate = await createTestGate();
     for (const type of ["application/x-www-form-urlencoded", "text/plain", "application/json"]) {
-      const response = await gate.request("/login", { method: "POST", body: "user=mallory&password=x", headers: { "Content-Type": type, "Sec-Fetch-Site": "cross-site" } });
+      const response = await gate.request("/login", {
+        method: "POST",
+        body: "user=mallory&password=x",
+        headers: { "Content-Type": type, "Sec-Fetch-Site": "cross-site" },
+      });
       await expectCsrf(gate, response, type);
       expect(response.headers.getSetCookie()).toEqual([]);
     }
@@ -162,7 +180,10 @@ describe("CSRF beyond the matrix", () => {
 
   it("exempts a valid bearer token only: an unknown one gets the CSRF check", async () => {
     const { gate } = await withSessions();
-    const response = await gate.request("/api/x", { ...JSON_BODY, headers: { Authorization: `Bearer ${"B".repeat(43)}`, "Sec-Fetch-Site": "cross-site" } });
+    const response = await gate.request("/api/x", {
+      ...JSON_BODY,
+      headers: { Authorization: `Bearer ${"B".repeat(43)}`, "Sec-Fetch-Site": "cross-site" },
+    });
     await expectCsrf(gate, response);
   });
 

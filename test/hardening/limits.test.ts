@@ -8,7 +8,12 @@ type Gate = Awaited<ReturnType<typeof createTestGate>>;
 
 const KIB = 1_024;
 /** What gate.request() sends besides the test's own headers (CF-Connecting-IP, User-Agent). */
-const BASELINE = ["cf-connecting-ip", "203.0.113.7", "user-agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.6478.126 Safari/537.36"].join("").length;
+const BASELINE = [
+  "cf-connecting-ip",
+  "203.0.113.7",
+  "user-agent",
+  "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.6478.126 Safari/537.36",
+].join("").length;
 
 /** A gate with a live session over a store that counts look-ups. */
 async function counted() {
@@ -70,16 +75,24 @@ describe("oversized headers get 431 before anything reads them", () => {
 
   it("answers a huge Authorization header with 431, never 500", async () => {
     const gate = await createTestGate();
-    await expectRefused(gate, await gate.request("/dashboard", { headers: { Authorization: `Bearer ${"A".repeat(64 * KIB)}` } }), 431, "header_too_large");
+    await expectRefused(
+      gate,
+      await gate.request("/dashboard", { headers: { Authorization: `Bearer ${"A".repeat(64 * KIB)}` } }),
+      431,
+      "header_too_large",
+    );
   });
 });
 
 describe("header names that are not HTTP tokens", () => {
   // workerd accepts these names; an origin folding Unicode could read them as x-gate-user.
-  it.each(["x-gate-u\u017fer", "\uff58-gate-user", "x\uff0dgate-user", "x-gate-user\u200b", "x-\u0261ate-user", "caf\xe9"])("refuses %j with 400", async (name) => {
-    const { gate, token } = await counted();
-    await expectRefused(gate, await gate.request("/public/page", { headers: { ...cookie(token), [name]: "root" } }), 400, "invalid_header_name");
-  });
+  it.each(["x-gate-u\u017fer", "\uff58-gate-user", "x\uff0dgate-user", "x-gate-user\u200b", "x-\u0261ate-user", "caf\xe9"])(
+    "refuses %j with 400",
+    async (name) => {
+      const { gate, token } = await counted();
+      await expectRefused(gate, await gate.request("/public/page", { headers: { ...cookie(token), [name]: "root" } }), 400, "invalid_header_name");
+    },
+  );
 });
 
 describe("methods", () => {

@@ -91,7 +91,12 @@ describe("the gate's own error responses", () => {
       ["TRACK", 405, "method_not_allowed", () => entry.send(withMethod("TRACK", "https://gate.example/public/x"))],
       ["CONNECT", 405, "method_not_allowed", () => entry.send(withMethod("CONNECT", "https://gate.example/public/x"))],
       ["the rate limit", 429, "rate_limited", () => limited.request("/public/x")],
-      ["a 17 KiB Cookie header", 431, "request_header_fields_too_large", () => gate.request("/public/x", { headers: { Cookie: `big=${"x".repeat(17_000)}` } })],
+      [
+        "a 17 KiB Cookie header",
+        431,
+        "request_header_fields_too_large",
+        () => gate.request("/public/x", { headers: { Cookie: `big=${"x".repeat(17_000)}` } }),
+      ],
       ["a bug", 500, "internal_error", () => broken.request("/dashboard", { headers: { ...someToken, ...JSON_ACCEPT } })],
       ["an invalid configuration", 500, "misconfigured", () => misconfigured.send(new Request("https://gate.example/dashboard"))],
       ["an unreachable origin", 502, "bad_gateway", () => unreachable.request("/public/x")],
@@ -128,7 +133,11 @@ describe("every other response", () => {
       ["GET /_gate/session", 200, () => gate.request("/_gate/session", { headers: cookie(token) })],
       ["GET /_gate/health", 200, () => gate.request("/_gate/health")],
       ["HEAD of a session route", 401, () => gate.request("/dashboard", { method: "HEAD" })],
-      ["POST /_gate/logout", 204, () => gate.request("/_gate/logout", { method: "POST", headers: { ...cookie(token), "Sec-Fetch-Site": "same-origin" } })],
+      [
+        "POST /_gate/logout",
+        204,
+        () => gate.request("/_gate/logout", { method: "POST", headers: { ...cookie(token), "Sec-Fetch-Site": "same-origin" } }),
+      ],
     ];
     for (const [label, status, send] of cases) {
       const response = await send();

@@ -105,7 +105,9 @@ export async function createTestGate(options: TestGateOptions = {}) {
     backends?.store ??
     (options.store === "memory" ? createMemoryStore({ now }) : typeof options.store === "object" ? options.store : createKvStore(env.SESSIONS));
   const limits =
-    options.limits ?? backends?.limits ?? (options.store === undefined || options.store === "kv" ? createBindingLimiters(now) : createMemoryLimiters(now));
+    options.limits ??
+    backends?.limits ??
+    (options.store === undefined || options.store === "kv" ? createBindingLimiters(now) : createMemoryLimiters(now));
   const record = (event: LogEvent, fields: Record<string, unknown> = {}) => void logs.push({ event, ...fields });
   // With metrics, as src/gate.ts builds it: one observer for the app and the cron's key rotation.
   const observer = options.metrics && createObserver({ log: record, store: parsed.config.store.kind, ...options.metrics });
@@ -177,7 +179,10 @@ export function redisBridge(outagePair = false) {
   const scope = crypto.randomUUID();
   const token = `${inject(outagePair ? "redisOutageRestToken" : "redisRestToken")}.${scope}`;
   const control = (path: string, body?: unknown) =>
-    fetch(`${url}${path}`, { method: body === undefined && path.startsWith("/__stats?") ? "GET" : "POST", body: body === undefined ? undefined : JSON.stringify(body) });
+    fetch(`${url}${path}`, {
+      method: body === undefined && path.startsWith("/__stats?") ? "GET" : "POST",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   return {
     url,
     token,
@@ -202,7 +207,11 @@ export const cookie = (token: string, name = "__Host-session") => ({ Cookie: `${
 
 /** Signs an `X-Gate-Login` as the origin would. */
 export async function signLogin(claims: Record<string, unknown>, iat: number, secret = ORIGIN_SECRET, lifetime = 60): Promise<string> {
-  return new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setIssuedAt(iat).setExpirationTime(iat + lifetime).sign(new TextEncoder().encode(secret));
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: "HS256" })
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + lifetime)
+    .sign(new TextEncoder().encode(secret));
 }
 
 /** The session token a response sets, or `undefined`; `""` when it clears the cookie. */

@@ -77,7 +77,9 @@ describe("admin API", () => {
     expect(sessions).toHaveLength(2);
     const one = await gate.request(`/_gate/admin/sessions/${sessions[0].sid}`, { method: "DELETE", headers: asAdmin() });
     expect(one.status).toBe(204);
-    const alive = [await gate.request("/api/me", { headers: cookie(a) }), await gate.request("/api/me", { headers: cookie(b) })].filter((r) => r.status === 200);
+    const alive = [await gate.request("/api/me", { headers: cookie(a) }), await gate.request("/api/me", { headers: cookie(b) })].filter(
+      (r) => r.status === 200,
+    );
     expect(alive).toHaveLength(1);
     const all = await gate.request("/_gate/admin/users/adm-judy/sessions", { method: "DELETE", headers: asAdmin() });
     expect(all.status).toBe(200);

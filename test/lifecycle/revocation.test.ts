@@ -70,7 +70,10 @@ describe("revocation and self-service", () => {
     const gate = await createTestGate();
     const token = await gate.login("rev-csrf");
     const { sessions } = (await (await gate.request("/_gate/sessions", { headers: cookie(token) })).json()) as Listed;
-    const response = await gate.request(`/_gate/sessions/${sessions[0].sid}`, { method: "DELETE", headers: { ...cookie(token), "Sec-Fetch-Site": "cross-site" } });
+    const response = await gate.request(`/_gate/sessions/${sessions[0].sid}`, {
+      method: "DELETE",
+      headers: { ...cookie(token), "Sec-Fetch-Site": "cross-site" },
+    });
     expect(response.status).toBe(403);
     expect(await response.json()).toEqual({ error: "csrf" });
     expect((await gate.request("/api/me", { headers: cookie(token) })).status).toBe(200);

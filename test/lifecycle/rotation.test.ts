@@ -99,7 +99,9 @@ describe.each(BACKENDS)("scheduled rotation on $name", ({ store, makeStore, stor
     const token = await gates[0].login("rot-isolates");
     const sid = await sidOf(gates[0], token);
     clock.advance(15 * MINUTE);
-    const responses = await Promise.all(gates.flatMap((gate) => Array.from({ length: 10 }, () => gate.request("/dashboard", { headers: cookie(token) }))));
+    const responses = await Promise.all(
+      gates.flatMap((gate) => Array.from({ length: 10 }, () => gate.request("/dashboard", { headers: cookie(token) }))),
+    );
     expect(responses.every((r) => r.status === 200)).toBe(true);
     const successors = new Set(responses.map((r) => tokenFrom(r)));
     expect(successors.size).toBe(1);
@@ -233,7 +235,9 @@ describe.each(BACKENDS)("scheduled rotation on $name", ({ store, makeStore, stor
     gate.clock.advance(MINUTE);
     await gate.request("/dashboard", { headers: cookie(token) });
     const text = JSON.stringify(gate.logs);
-    expect(gate.logs.map((l) => l.event)).toEqual(expect.arrayContaining(["session.created", "session.rotated", "session.reuse_detected", "session.revoked"]));
+    expect(gate.logs.map((l) => l.event)).toEqual(
+      expect.arrayContaining(["session.created", "session.rotated", "session.reuse_detected", "session.revoked"]),
+    );
     expect(text).not.toContain(token);
     expect(text).not.toContain(successor);
   });

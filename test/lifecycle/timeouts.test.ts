@@ -27,7 +27,9 @@ describe("what a session reports about its own end", () => {
   });
 
   it("never reports an idle deadline past the absolute one", async () => {
-    const gate = await createTestGate({ gate: { session: { idle_timeout: "30m", absolute_timeout: "40m", rotate_every: "15m", rotation_grace: "30s" } } });
+    const gate = await createTestGate({
+      gate: { session: { idle_timeout: "30m", absolute_timeout: "40m", rotate_every: "15m", rotation_grace: "30s" } },
+    });
     const token = await gate.login("to-cap");
     gate.clock.advance(14 * MINUTE);
     await gate.request("/api/x", { headers: cookie(token) });

@@ -40,7 +40,12 @@ function userApp() {
   return { app, ran };
 }
 
-function send(app: { fetch(request: Request, env: never, ctx: ExecutionContext): Response | Promise<Response> }, path: string, init: RequestInit & { headers?: Record<string, string> } = {}, bindings = appEnv()) {
+function send(
+  app: { fetch(request: Request, env: never, ctx: ExecutionContext): Response | Promise<Response> },
+  path: string,
+  init: RequestInit & { headers?: Record<string, string> } = {},
+  bindings = appEnv(),
+) {
   const headers = { "CF-Connecting-IP": "203.0.113.9", "User-Agent": CHROME_UA, ...init.headers };
   return app.fetch(new Request(`https://app.example${path}`, { ...init, headers }), bindings as never, ctx);
 }
@@ -105,11 +110,25 @@ describe("gatehouse() in a user's Hono Worker", () => {
 
   it("refuses login() and logout() without the middleware, and a login() with an identity HTTP would trim", async () => {
     const bare = new Hono();
-    bare.get("/", async (c) => c.text(await login(c, { sub: "x" }).then(() => "ok", (error: Error) => error.message)));
+    bare.get("/", async (c) =>
+      c.text(
+        await login(c, { sub: "x" }).then(
+          () => "ok",
+          (error: Error) => error.message,
+        ),
+      ),
+    );
     expect(await (await bare.request("/")).text()).toBe("login() needs the gatehouse() middleware in front of this handler");
     const app = new Hono();
     app.use("*", gatehouse());
-    app.post("/login", async (c) => c.text(await login(c, { sub: " alice" }).then(() => "ok", (error: Error) => error.message)));
+    app.post("/login", async (c) =>
+      c.text(
+        await login(c, { sub: " alice" }).then(
+          () => "ok",
+          (error: Error) => error.message,
+        ),
+      ),
+    );
     expect(await (await send(app, "/login", { method: "POST", headers: same })).text()).toBe("login(): bad sub");
   });
 
@@ -126,10 +145,17 @@ describe("the example Worker (examples/hono-app)", () => {
   it("logs in with its form, shows the dashboard, and keeps a non-admin out of /admin", async () => {
     const bindings = appEnv();
     const form = new URLSearchParams({ user: "carol", password: "pw" });
-    const login = await send(example, "/login", { method: "POST", body: form, headers: { ...same, "Content-Type": "application/x-www-form-urlencoded" } }, bindings);
+    const login = await send(
+      example,
+      "/login",
+      { method: "POST", body: form, headers: { ...same, "Content-Type": "application/x-www-form-urlencoded" } },
+      bindings,
+    );
     expect(login.status).toBe(303);
     const cookie = { Cookie: `__Host-session=${tokenFrom(login)}` };
-    expect(await (await send(example, "/dashboard", { headers: cookie }, bindings)).json()).toMatchObject({ user: { sub: "carol", roles: ["user"] } });
+    expect(await (await send(example, "/dashboard", { headers: cookie }, bindings)).json()).toMatchObject({
+      user: { sub: "carol", roles: ["user"] },
+    });
     expect((await send(example, "/admin/overview", { headers: { ...cookie, Accept: "application/json" } }, bindings)).status).toBe(403);
   });
 });

@@ -56,7 +56,17 @@ describe("Redis replies as the bridge answers them", () => {
   it("gives simple strings, errors, integers, nil and nested arrays, with CRLF inside bulk strings", async () => {
     assert.deepEqual(await post("/", ["EVAL", lua, 0]), [200, { result: ["OK", "ERR boom", -42, null, ["a\r\nb", null, [""]]] }]);
     const encoded = [b64("OK"), b64("ERR boom"), -42, null, [b64("a\r\nb"), null, [""]]];
-    assert.deepEqual(await post("/pipeline", [["EVAL", lua, 0], ["GET", key("missing")]], { base64: true }), [200, [{ result: encoded }, { result: null }]]);
+    assert.deepEqual(
+      await post(
+        "/pipeline",
+        [
+          ["EVAL", lua, 0],
+          ["GET", key("missing")],
+        ],
+        { base64: true },
+      ),
+      [200, [{ result: encoded }, { result: null }]],
+    );
   });
 
   it("keeps bulk strings binary-safe: bytes that are not UTF-8 come back exact in base64", async () => {
@@ -65,13 +75,30 @@ describe("Redis replies as the bridge answers them", () => {
     // JSON can only carry text, so Lua writes the raw bytes.
     assert.deepEqual(await post("/", ["EVAL", "return redis.call('SET', KEYS[1], '\\255\\0\\r\\n\\128\\195')", 1, k]), [200, { result: "OK" }]);
     assert.deepEqual(await post("/", ["GET", k], { base64: true }), [200, { result: b64(bytes) }]);
-    assert.deepEqual(await post("/pipeline", [["STRLEN", k], ["MGET", k, key("none")]], { base64: true }), [200, [{ result: 6 }, { result: [b64(bytes), null] }]]);
+    assert.deepEqual(
+      await post(
+        "/pipeline",
+        [
+          ["STRLEN", k],
+          ["MGET", k, key("none")],
+        ],
+        { base64: true },
+      ),
+      [200, [{ result: 6 }, { result: [b64(bytes), null] }]],
+    );
     assert.deepEqual(await post("/", ["GET", k]), [200, { result: bytes.toString("utf8") }], "without base64, invalid UTF-8 is replaced");
   });
 
   it("sends arguments as bytes: multi-byte UTF-8, numbers and booleans", async () => {
     const [text, number] = [key("utf8"), key("number")];
-    const replies = await post("/pipeline", [["SET", text, "ü☃"], ["STRLEN", text], ["SET", number, 7], ["INCRBY", number, -49], ["SET", text, true], ["GET", text]]);
+    const replies = await post("/pipeline", [
+      ["SET", text, "ü☃"],
+      ["STRLEN", text],
+      ["SET", number, 7],
+      ["INCRBY", number, -49],
+      ["SET", text, true],
+      ["GET", text],
+    ]);
     assert.deepEqual(replies, [200, [{ result: "OK" }, { result: 5 }, { result: "OK" }, { result: -42 }, { result: "OK" }, { result: "true" }]]);
   });
 
@@ -81,18 +108,26 @@ describe("Redis replies as the bridge answers them", () => {
     assert.deepEqual(await post("/", ["SET", k, "v"]), [200, { result: "OK" }]);
     assert.deepEqual(await post("/", ["INCR", k]), [400, { error: notInteger }]);
     assert.deepEqual(await post("/", ["EVAL", "return redis.error_reply('MY custom failure')", 0]), [400, { error: "MY custom failure" }]);
-    assert.deepEqual(await post("/pipeline", [["INCR", k], ["GET", k], ["nosuch", "x"]]), [
-      200,
-      [{ error: notInteger }, { result: "v" }, { error: "ERR unknown command 'nosuch', with args beginning with: 'x' " }],
-    ]);
+    assert.deepEqual(
+      await post("/pipeline", [
+        ["INCR", k],
+        ["GET", k],
+        ["nosuch", "x"],
+      ]),
+      [200, [{ error: notInteger }, { result: "v" }, { error: "ERR unknown command 'nosuch', with args beginning with: 'x' " }]],
+    );
   });
 
   it("runs /multi-exec as one transaction: run-time errors in their slot, a queueing error aborts it all", async () => {
     const k = key("tx");
-    assert.deepEqual(await post("/multi-exec", [["SET", k, "v"], ["HGET", k, "f"], ["GET", k]]), [
-      200,
-      [{ result: "OK" }, { error: "WRONGTYPE Operation against a key holding the wrong kind of value" }, { result: "v" }],
-    ]);
+    assert.deepEqual(
+      await post("/multi-exec", [
+        ["SET", k, "v"],
+        ["HGET", k, "f"],
+        ["GET", k],
+      ]),
+      [200, [{ result: "OK" }, { error: "WRONGTYPE Operation against a key holding the wrong kind of value" }, { result: "v" }]],
+    );
     assert.deepEqual(await post("/multi-exec", [["SET", k, "changed"], ["GET"]]), [
       400,
       { error: "EXECABORT Transaction discarded because of previous errors: ERR wrong number of arguments for 'get' command" },
@@ -103,8 +138,19 @@ describe("Redis replies as the bridge answers them", () => {
 
   it("keeps other requests' commands out of a transaction, and pipelines in order", async () => {
     const k = key("atomic");
-    const transactions = Array.from({ length: 20 }, () => post("/multi-exec", [["INCR", k], ["INCR", k], ["GET", k]]));
-    const pipelines = Array.from({ length: 20 }, () => post("/pipeline", [["INCR", k], ["INCR", k]]));
+    const transactions = Array.from({ length: 20 }, () =>
+      post("/multi-exec", [
+        ["INCR", k],
+        ["INCR", k],
+        ["GET", k],
+      ]),
+    );
+    const pipelines = Array.from({ length: 20 }, () =>
+      post("/pipeline", [
+        ["INCR", k],
+        ["INCR", k],
+      ]),
+    );
     for (const [status, [first, second, read]] of await Promise.all(transactions)) {
       assert.equal(status, 200);
       assert.deepEqual([second.result, Number(read.result)], [first.result + 1, first.result + 1], "no INCR of another request between");
@@ -252,7 +298,10 @@ describe("what the client sends", () => {
   it("asks for base64 and batches even a lone command through /pipeline by default", async () => {
     sent.length = 0;
     await client().get(key("lone"));
-    assert.deepEqual(sent.map(({ path, base64 }) => [path, base64]), [["/pipeline", true]]);
+    assert.deepEqual(
+      sent.map(({ path, base64 }) => [path, base64]),
+      [["/pipeline", true]],
+    );
   });
 
   it("sends a lone command to POST / when auto-pipelining is off", async () => {

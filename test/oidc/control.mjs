@@ -23,7 +23,12 @@ async function rsaKey(kid) {
   const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true, modulusLength: 2048 });
   const meta = { kid, alg: "RS256", use: "sig" };
   const privateJwk = { ...(await exportJWK(privateKey)), ...meta };
-  return { kid, privateJwk, publicJwk: { ...(await exportJWK(publicKey)), ...meta }, keyObject: createPrivateKey({ key: privateJwk, format: "jwk" }) };
+  return {
+    kid,
+    privateJwk,
+    publicJwk: { ...(await exportJWK(publicKey)), ...meta },
+    keyObject: createPrivateKey({ key: privateJwk, format: "jwk" }),
+  };
 }
 
 /**
@@ -79,14 +84,17 @@ export function signCompact(header, payload, { keys, key = "provider", secret })
  */
 export function mintToken({ type = "id_token", claims = {}, relative = {}, header = {}, key = "provider", base, issuer, client, keys }) {
   if (!["id_token", "logout_token", "jwt"].includes(type)) throw new ControlError('type must be "id_token", "logout_token" or "jwt"');
-  if (typeof claims !== "object" || typeof relative !== "object" || typeof header !== "object") throw new ControlError("claims, relative and header must be objects");
+  if (typeof claims !== "object" || typeof relative !== "object" || typeof header !== "object")
+    throw new ControlError("claims, relative and header must be objects");
   const iat = now();
   const common = { iss: issuer, aud: client?.clientId, iat };
-  const defaults = base ?? {
-    id_token: { ...common, sub: "alice", exp: iat + 300, auth_time: iat },
-    logout_token: { ...common, sub: "alice", exp: iat + 120, jti: randomUUID(), events: { [BACKCHANNEL_LOGOUT_EVENT]: {} } },
-    jwt: { ...common, exp: iat + 300 },
-  }[type];
+  const defaults =
+    base ??
+    {
+      id_token: { ...common, sub: "alice", exp: iat + 300, auth_time: iat },
+      logout_token: { ...common, sub: "alice", exp: iat + 120, jti: randomUUID(), events: { [BACKCHANNEL_LOGOUT_EVENT]: {} } },
+      jwt: { ...common, exp: iat + 300 },
+    }[type];
   const payload = { ...defaults, ...claims };
   for (const [name, offset] of Object.entries(relative)) {
     if (typeof offset !== "number") throw new ControlError(`relative.${name} must be a number of seconds`);
@@ -160,9 +168,18 @@ export function createOutbox({ status = () => 200 } = {}) {
     async fetch(url, options = {}) {
       const body = new URLSearchParams(options.body instanceof URLSearchParams ? options.body : String(options.body ?? ""));
       const logoutToken = body.get("logout_token");
-      if (options.method !== "POST" || !logoutToken) throw new TypeError(`the test provider makes no outgoing requests (${options.method ?? "GET"} ${url})`);
+      if (options.method !== "POST" || !logoutToken)
+        throw new TypeError(`the test provider makes no outgoing requests (${options.method ?? "GET"} ${url})`);
       const { payload } = decodeJwt(logoutToken);
-      sent.push({ uri: String(url), logoutToken, claims: payload, clientId: [payload.aud].flat()[0], sub: payload.sub, sid: payload.sid, at: Date.now() });
+      sent.push({
+        uri: String(url),
+        logoutToken,
+        claims: payload,
+        clientId: [payload.aud].flat()[0],
+        sub: payload.sub,
+        sid: payload.sid,
+        at: Date.now(),
+      });
       return new Response(null, { status: status(String(url)) });
     },
     /** Recorded logout requests, oldest first, matching every given field of `filter`. */

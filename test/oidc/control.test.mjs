@@ -23,7 +23,11 @@ beforeEach(() => harness.reset());
 
 /** POSTs JSON to a control endpoint; resolves with [status, body]. */
 async function control(path, body) {
-  const response = await fetch(`${harness.issuer}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body ?? {}) });
+  const response = await fetch(`${harness.issuer}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body ?? {}),
+  });
   return [response.status, await response.json()];
 }
 
@@ -37,7 +41,13 @@ async function loginAndExchange(metadata = as, options = {}) {
 
 /** jose's verification of a logout token, with a fresh JWKS cache each time. */
 const verifyLogout = (token, options = {}) =>
-  jwtVerify(token, createRemoteJWKSet(new URL(as.jwks_uri)), { issuer: as.issuer, audience: harness.clients.confidential.clientId, typ: "logout+jwt", algorithms: ["RS256"], ...options });
+  jwtVerify(token, createRemoteJWKSet(new URL(as.jwks_uri)), {
+    issuer: as.issuer,
+    audience: harness.clients.confidential.clientId,
+    typ: "logout+jwt",
+    algorithms: ["RS256"],
+    ...options,
+  });
 
 describe("POST /__test/token-tamper: the next ID token from the token endpoint", () => {
   const claimCases = [
@@ -156,7 +166,10 @@ describe("POST /__test/keys: key rotation", () => {
     const [, { token }] = await control("/__test/mint", { type: "logout_token", key: "next" });
     await assert.rejects(verifyLogout(token), { code: "ERR_JWKS_NO_MATCHING_KEY" });
     const [, jwks] = await control("/__test/keys", { publishNext: true });
-    assert.deepEqual(jwks.keys.map((key) => key.kid), [harness.keyIds.provider, harness.keyIds.next]);
+    assert.deepEqual(
+      jwks.keys.map((key) => key.kid),
+      [harness.keyIds.provider, harness.keyIds.next],
+    );
     await verifyLogout(token);
   });
 });

@@ -55,7 +55,12 @@ export function createCookieJar() {
 }
 
 const decodeHtml = (text) =>
-  text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  text
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&amp;/g, "&");
 
 /** The first `<form>` in `html`: its action and its hidden inputs, or undefined. */
 export function parseForm(html) {

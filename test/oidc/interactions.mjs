@@ -89,8 +89,7 @@ export function createInteractions({ provider, findUser, autoLogin }) {
     await provider.interactionFinished(req, res, { consent: grantId ? {} : { grantId: saved } }, { mergeWithLastSubmission: true });
   }
 
-  const login = (req, res, user) =>
-    provider.interactionFinished(req, res, { login: { accountId: user.sub } }, { mergeWithLastSubmission: false });
+  const login = (req, res, user) => provider.interactionFinished(req, res, { login: { accountId: user.sub } }, { mergeWithLastSubmission: false });
 
   /** Handles the request when it is an interaction route; resolves false otherwise. */
   return async function handle(req, res, url) {
@@ -98,13 +97,18 @@ export function createInteractions({ provider, findUser, autoLogin }) {
     if (!match) return false;
     const [, uid, action] = match;
     const details = await provider.interactionDetails(req, res);
-    if (details.uid !== uid) return send(res, 400, page("Error", "<h1>interaction mismatch</h1>")), true;
+    if (details.uid !== uid) return (send(res, 400, page("Error", "<h1>interaction mismatch</h1>")), true);
     const view = { uid, clientId: details.params.client_id, loginHint: details.params.login_hint };
 
     if (action === "/abort") {
-      await provider.interactionFinished(req, res, { error: "access_denied", error_description: "End-User aborted interaction" }, { mergeWithLastSubmission: false });
+      await provider.interactionFinished(
+        req,
+        res,
+        { error: "access_denied", error_description: "End-User aborted interaction" },
+        { mergeWithLastSubmission: false },
+      );
     } else if (action === "/login") {
-      if (req.method !== "POST") return send(res, 405, page("Error", "<h1>use POST</h1>")), true;
+      if (req.method !== "POST") return (send(res, 405, page("Error", "<h1>use POST</h1>")), true);
       const { login: typed = "" } = await readBody(req);
       const user = findUser(String(typed).trim());
       if (!user) send(res, 401, loginPage({ ...view, loginHint: typed, error: `unknown user ${JSON.stringify(typed)}` }));

@@ -76,7 +76,8 @@ const ROUTES = [
 ];
 const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
 const targetFor = (path) => ROUTES.find(([, pattern]) => pattern.test(path))?.[0];
-const sendJson = (res, status, body) => res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" }).end(JSON.stringify(body));
+const sendJson = (res, status, body) =>
+  res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" }).end(JSON.stringify(body));
 
 /**
  * Starts the provider on 127.0.0.1 (`port`, 0 = a free one). Options: the
@@ -109,13 +110,15 @@ export async function startProvider({
   const tampers = createTampers();
   const accounts = new Map();
   const setUsers = (list, { replace = false } = {}) => {
-    if (!Array.isArray(list) || list.some((user) => typeof user?.sub !== "string" || !user.sub)) throw new ControlError("users must be an array of objects with a string sub");
+    if (!Array.isArray(list) || list.some((user) => typeof user?.sub !== "string" || !user.sub))
+      throw new ControlError("users must be an array of objects with a string sub");
     if (replace) accounts.clear();
     for (const user of list) accounts.set(user.sub, { ...user });
   };
   setUsers(users, { replace: true });
   const initialAutoLogin = autoLogin;
-  const findUser = (login) => accounts.get(login) ?? [...accounts.values()].find((user) => login && (user.username === login || user.email === login));
+  const findUser = (login) =>
+    accounts.get(login) ?? [...accounts.values()].find((user) => login && (user.username === login || user.email === login));
 
   const server = createServer((req, res) => void handle(req, res));
   await new Promise((resolve, reject) => {
@@ -124,8 +127,14 @@ export async function startProvider({
   });
   const bound = server.address().port;
   const issuer = `http://127.0.0.1:${bound}`;
-  const common = { redirect_uris: redirectUris, post_logout_redirect_uris: postLogoutRedirectUris, response_types: ["code"], grant_types: ["authorization_code"] };
-  if (backchannelLogoutUri) Object.assign(common, { backchannel_logout_uri: backchannelLogoutUri, backchannel_logout_session_required: backchannelLogoutSessionRequired });
+  const common = {
+    redirect_uris: redirectUris,
+    post_logout_redirect_uris: postLogoutRedirectUris,
+    response_types: ["code"],
+    grant_types: ["authorization_code"],
+  };
+  if (backchannelLogoutUri)
+    Object.assign(common, { backchannel_logout_uri: backchannelLogoutUri, backchannel_logout_session_required: backchannelLogoutSessionRequired });
   const confidential = { client_id: clientId, client_secret: clientSecret, token_endpoint_auth_method: "client_secret_basic" };
   const publicClient = { client_id: publicClientId, token_endpoint_auth_method: "none" };
   const configuration = {
@@ -149,7 +158,19 @@ export async function startProvider({
     fetch: outbox.fetch,
     renderError,
     clientBasedCORS: () => true,
-    ttl: { AccessToken: 600, AuthorizationCode: 60, ClientCredentials: 600, DeviceCode: 600, BackchannelAuthenticationRequest: 600, PreAuthorizedCode: 600, IdToken: idTokenTtl, RefreshToken: 3600, Interaction: 600, Session: 3600, Grant: 3600 },
+    ttl: {
+      AccessToken: 600,
+      AuthorizationCode: 60,
+      ClientCredentials: 600,
+      DeviceCode: 600,
+      BackchannelAuthenticationRequest: 600,
+      PreAuthorizedCode: 600,
+      IdToken: idTokenTtl,
+      RefreshToken: 3600,
+      Interaction: 600,
+      Session: 3600,
+      Grant: 3600,
+    },
   };
   let provider;
   try {
@@ -224,7 +245,15 @@ export async function startProvider({
   };
 
   const CONTROL = {
-    "GET /__test/info": () => ({ issuer, clients: api.clients, users: api.users(), keyIds: api.keyIds, faults: faults.list(), nextKeyPublished: keys.nextPublished, autoLogin }),
+    "GET /__test/info": () => ({
+      issuer,
+      clients: api.clients,
+      users: api.users(),
+      keyIds: api.keyIds,
+      faults: faults.list(),
+      nextKeyPublished: keys.nextPublished,
+      autoLogin,
+    }),
     "POST /__test/users": ({ users: list, replace = false }) => (setUsers(list, { replace }), { users: api.users() }),
     "POST /__test/auto-login": ({ enabled }) => (api.setAutoLogin(enabled), { autoLogin }),
     "POST /__test/fault": ({ target = "all", mode }) => (faults.set(target, mode), { faults: faults.list() }),
@@ -264,7 +293,11 @@ export async function startProvider({
     } catch (error) {
       if (res.headersSent) return void res.destroy();
       const status = error instanceof ControlError ? 400 : (error.status ?? error.statusCode ?? 500);
-      sendJson(res, status, { error: error.name, message: error.message, ...(error.error_description ? { description: error.error_description } : {}) });
+      sendJson(res, status, {
+        error: error.name,
+        message: error.message,
+        ...(error.error_description ? { description: error.error_description } : {}),
+      });
     }
   }
 

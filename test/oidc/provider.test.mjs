@@ -10,7 +10,7 @@ import * as oauth from "oauth4webapi";
 import { completeLogin, completeLogout, parseForm } from "./flow.mjs";
 import { BACKCHANNEL_LOGOUT_EVENT } from "./control.mjs";
 import { startProvider } from "./provider.mjs";
-import { REDIRECT_URI, discover, finishLogin, httpOptions, rpClient, startLogin, verifyIdTokenSignature } from "./relying-party.mjs";
+import { REDIRECT_URI, discover, finishLogin, rpClient, startLogin, verifyIdTokenSignature } from "./relying-party.mjs";
 
 let harness;
 let as;
@@ -64,7 +64,11 @@ describe("code flow, confidential client (client_secret_basic)", () => {
     const rp = rpClient(harness);
     const pending = await startLogin(as, rp.client);
     const login = await completeLogin(pending.url, { login: "alice" });
-    assert.deepEqual(login.steps.map((step) => step.status), [303, 200, 303, 303, 303, 303], "auth, form, login, resume, consent, resume");
+    assert.deepEqual(
+      login.steps.map((step) => step.status),
+      [303, 200, 303, 303, 303, 303],
+      "auth, form, login, resume, consent, resume",
+    );
     assert.ok(login.callbackUrl.startsWith(`${REDIRECT_URI}?`));
     assert.equal(login.state, pending.state);
     assert.equal(login.iss, harness.issuer);
@@ -75,7 +79,10 @@ describe("code flow, confidential client (client_secret_basic)", () => {
     assert.equal(seen.length, 1);
     assert.equal(seen[0].url, as.token_endpoint);
     // RFC 6749 2.3.1: both halves are form-urlencoded before base64 (oauth4webapi escapes even "-" and "_").
-    const [id, secret] = Buffer.from(seen[0].authorization.replace(/^Basic /, ""), "base64").toString().split(":").map(decodeURIComponent);
+    const [id, secret] = Buffer.from(seen[0].authorization.replace(/^Basic /, ""), "base64")
+      .toString()
+      .split(":")
+      .map(decodeURIComponent);
     assert.deepEqual([id, secret], [harness.clients.confidential.clientId, harness.clients.confidential.clientSecret]);
     assert.equal(tokens.token_type, "bearer");
     assert.equal(typeof tokens.access_token, "string");
@@ -98,7 +105,11 @@ describe("code flow, confidential client (client_secret_basic)", () => {
     const { cookies } = await completeLogin(first.url, { login: "bob" });
     const second = await startLogin(as, rp.client);
     const again = await completeLogin(second.url, { cookies });
-    assert.deepEqual(again.steps.map((step) => step.status), [303], "straight back with a code");
+    assert.deepEqual(
+      again.steps.map((step) => step.status),
+      [303],
+      "straight back with a code",
+    );
     const { claims } = await finishLogin(as, rp, again.callbackUrl, second);
     assert.equal(claims.sub, "bob");
     assert.equal(claims.email_verified, false);
@@ -107,11 +118,19 @@ describe("code flow, confidential client (client_secret_basic)", () => {
 
   it("serves users defined per test, and POST /__test/login completes a flow server-side", async () => {
     const carol = { sub: "carol-id", username: "carol", email: "carol@corp.example", email_verified: true, name: "Carol", groups: ["ops"] };
-    const defined = await fetch(`${harness.issuer}/__test/users`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ users: [carol] }) });
+    const defined = await fetch(`${harness.issuer}/__test/users`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ users: [carol] }),
+    });
     assert.equal(defined.status, 200);
     const rp = rpClient(harness);
     const pending = await startLogin(as, rp.client);
-    const response = await fetch(`${harness.issuer}/__test/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ url: pending.url, login: "carol" }) });
+    const response = await fetch(`${harness.issuer}/__test/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ url: pending.url, login: "carol" }),
+    });
     const login = await response.json();
     assert.equal(response.status, 200, JSON.stringify(login));
     assert.equal(login.state, pending.state);
@@ -127,7 +146,11 @@ describe("code flow, public client (none + PKCE)", () => {
     const rp = rpClient(harness, "public");
     const pending = await startLogin(as, rp.client, { loginHint: "alice" });
     const login = await completeLogin(pending.url);
-    assert.deepEqual(login.steps.map((step) => step.status), [303, 303, 303, 303, 303], "no 200: the login form was skipped");
+    assert.deepEqual(
+      login.steps.map((step) => step.status),
+      [303, 303, 303, 303, 303],
+      "no 200: the login form was skipped",
+    );
     const { claims } = await finishLogin(as, rp, login.callbackUrl, pending);
     assert.equal(claims.aud, harness.clients.public.clientId);
     assert.equal(claims.sub, "alice");
@@ -148,7 +171,10 @@ describe("code flow, public client (none + PKCE)", () => {
     const pending = await startLogin(as, rp.client);
     const login = await completeLogin(pending.url, { login: "alice" });
     pending.codeVerifier = oauth.generateRandomCodeVerifier();
-    await assert.rejects(finishLogin(as, rp, login.callbackUrl, pending), (error) => error instanceof oauth.ResponseBodyError && error.error === "invalid_grant");
+    await assert.rejects(
+      finishLogin(as, rp, login.callbackUrl, pending),
+      (error) => error instanceof oauth.ResponseBodyError && error.error === "invalid_grant",
+    );
   });
 });
 
@@ -158,7 +184,10 @@ describe("login form", () => {
     const pending = await startLogin(as, rp.client, { loginHint: "al" });
     await assert.rejects(completeLogin(pending.url, { login: "mallory" }), /answered 401 .*\/login/s);
     const auth = await fetch(pending.url, { redirect: "manual" });
-    const cookie = auth.headers.getSetCookie().map((line) => line.split(";")[0]).join("; ");
+    const cookie = auth.headers
+      .getSetCookie()
+      .map((line) => line.split(";")[0])
+      .join("; ");
     const page = await fetch(new URL(auth.headers.get("location"), harness.issuer), { headers: { cookie } });
     const html = await page.text();
     assert.equal(page.status, 200);
@@ -203,7 +232,10 @@ describe("logout", () => {
     const { payload } = await verifyLogoutToken(body.logoutToken);
     assert.deepEqual([payload.sub, payload.sid, payload.exp - payload.iat], ["alice", "sid-123", 120]);
     const listed = await (await fetch(`${harness.issuer}/__test/backchannel-logouts?sid=sid-123`)).json();
-    assert.deepEqual(listed.logouts.map((entry) => entry.logoutToken), [body.logoutToken]);
+    assert.deepEqual(
+      listed.logouts.map((entry) => entry.logoutToken),
+      [body.logoutToken],
+    );
   });
 
   it("POST /__test/logout signs out server-side and returns the logout tokens", async () => {
@@ -212,7 +244,11 @@ describe("logout", () => {
     const login = await harness.login(pending.url, { login: "bob" });
     const { claims } = await finishLogin(as, rp, login.callbackUrl, pending);
     const endSession = `${as.end_session_endpoint}?client_id=${harness.clients.public.clientId}`;
-    const response = await fetch(`${harness.issuer}/__test/logout`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ url: endSession, cookies: login.cookies }) });
+    const response = await fetch(`${harness.issuer}/__test/logout`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ url: endSession, cookies: login.cookies }),
+    });
     const { location, logouts } = await response.json();
     assert.match(location, /\/session\/end\/success/);
     assert.equal(logouts.length, 1);

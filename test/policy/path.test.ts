@@ -85,11 +85,46 @@ describe("normalizePath", () => {
   describe("properties", () => {
     /** Pieces attackers combine: dots, slashes, escapes of every kind, parameters. */
     const piece = fc.constantFrom(
-      "/", "/", "a", "A", "admin", ".", "..", ";", ";x", "=", "~", "-", "_", "%", "%%",
-      "%2e", "%2E", "%61", "%41", "%7e", "%7E", "%25", "%2f", "%5C", "%00", "%3b", "%20", "%c3%a9",
-      "%3", "2", "f", "F", "3", "\\", " ", "?", "#", "é",
+      "/",
+      "/",
+      "a",
+      "A",
+      "admin",
+      ".",
+      "..",
+      ";",
+      ";x",
+      "=",
+      "~",
+      "-",
+      "_",
+      "%",
+      "%%",
+      "%2e",
+      "%2E",
+      "%61",
+      "%41",
+      "%7e",
+      "%7E",
+      "%25",
+      "%2f",
+      "%5C",
+      "%00",
+      "%3b",
+      "%20",
+      "%c3%a9",
+      "%3",
+      "2",
+      "f",
+      "F",
+      "3",
+      "\\",
+      " ",
+      "?",
+      "#",
+      "é",
     );
-    const rawPath = fc.array(piece, { maxLength: 14 }).map((pieces) => "/" + pieces.join(""));
+    const rawPath = fc.array(piece, { maxLength: 14 }).map((pieces) => `/${pieces.join("")}`);
 
     it("is idempotent: normalising its output again changes nothing", () => {
       fc.assert(

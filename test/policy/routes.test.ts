@@ -32,10 +32,24 @@ const LOGIN = { path: "/login", access: "public" };
 
 describe("route policy", () => {
   it("applies the first route that matches, not the most specific", async () => {
-    const publicFirst = await createTestGate({ gate: { routes: [{ path: "/docs/*", access: "public" }, { path: "/docs/secret", access: "deny" }] } });
+    const publicFirst = await createTestGate({
+      gate: {
+        routes: [
+          { path: "/docs/*", access: "public" },
+          { path: "/docs/secret", access: "deny" },
+        ],
+      },
+    });
     expectForwarded(publicFirst, await publicFirst.request("/docs/secret", { headers: API }), "/docs/secret");
 
-    const denyFirst = await createTestGate({ gate: { routes: [{ path: "/docs/secret", access: "deny" }, { path: "/docs/*", access: "public" }] } });
+    const denyFirst = await createTestGate({
+      gate: {
+        routes: [
+          { path: "/docs/secret", access: "deny" },
+          { path: "/docs/*", access: "public" },
+        ],
+      },
+    });
     await expectRefused(denyFirst, await denyFirst.request("/docs/secret", { headers: API }), 404, "not_found");
     expectForwarded(denyFirst, await denyFirst.request("/docs/other", { headers: API }), "/docs/other");
   });
@@ -200,7 +214,15 @@ describe("route policy", () => {
     });
 
     it("treats /x and /x/ as the same path", async () => {
-      const gate = await createTestGate({ gate: { routes: [{ path: "/open", access: "public" }, { path: "/closed/", access: "deny" }, { path: "/deny/*", access: "deny" }] } });
+      const gate = await createTestGate({
+        gate: {
+          routes: [
+            { path: "/open", access: "public" },
+            { path: "/closed/", access: "deny" },
+            { path: "/deny/*", access: "deny" },
+          ],
+        },
+      });
       expectForwarded(gate, await gate.request("/open/", { headers: API }), "/open/");
       gate.origin.received.length = 0;
       await expectRefused(gate, await gate.request("/closed", { headers: API }), 404, "not_found");
@@ -317,7 +339,9 @@ describe("route policy", () => {
 
 describe("path parameters that change the route", () => {
   it("refuses a path whose ;parameters would put it under another route for an origin that keeps them", async () => {
-    const gate = await createTestGate({ gate: { routes: [{ path: "/login", access: "public" }, { path: "/login;*", access: "session" }, { path: "/*" }] } });
+    const gate = await createTestGate({
+      gate: { routes: [{ path: "/login", access: "public" }, { path: "/login;*", access: "session" }, { path: "/*" }] },
+    });
     const response = await gate.request("/login;jsessionid=x");
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({ error: "bad_request" });

@@ -209,7 +209,12 @@ describe("the request body and URL", () => {
   it("forwards a POSTed JSON body intact", async () => {
     const { gate, token } = await signedIn();
     const body = JSON.stringify({ name: "Zoë", list: [1, 2, 3], nested: { ok: true } });
-    const seen = await seenBy(gate, "/api/items", { ...cookie(token), "Content-Type": "application/json", "Sec-Fetch-Site": "same-origin" }, { method: "POST", body });
+    const seen = await seenBy(
+      gate,
+      "/api/items",
+      { ...cookie(token), "Content-Type": "application/json", "Sec-Fetch-Site": "same-origin" },
+      { method: "POST", body },
+    );
     expect(seen.method).toBe("POST");
     expect(seen.body).toBe(body);
     expect(seen.headers["content-type"]).toBe("application/json");

@@ -44,7 +44,12 @@ describe("rate limits in kv mode (Workers Rate Limiting bindings)", () => {
     const ip = freshIp();
     const statuses = [];
     for (let i = 0; i < 5; i++) {
-      const forged = { "CF-Connecting-IP": ip, "X-Forwarded-For": `198.51.100.${i}`, "X-Real-IP": `198.51.100.${i}`, Forwarded: `for=198.51.100.${i}` };
+      const forged = {
+        "CF-Connecting-IP": ip,
+        "X-Forwarded-For": `198.51.100.${i}`,
+        "X-Real-IP": `198.51.100.${i}`,
+        Forwarded: `for=198.51.100.${i}`,
+      };
       statuses.push((await gate.request("/public/x", { headers: forged })).status);
     }
     expect(statuses).toEqual([200, 200, 200, 429, 429]);

@@ -13,7 +13,12 @@ const failing: LimiterBackend = { limit: () => Promise.reject(new Error("limiter
 
 /** A gate on the in-memory store and limiters, which follow the test clock. */
 async function gateWith(rateLimits: Record<string, unknown>, limits?: LimiterBackend) {
-  return createTestGate({ store: "memory", gate: { rate_limits: rateLimits, routes: routes("api" in rateLimits) }, env: { SESSION_STORE: "redis", UPSTASH_REDIS_REST_URL: "http://127.0.0.1:1", UPSTASH_REDIS_REST_TOKEN: "unused" }, limits });
+  return createTestGate({
+    store: "memory",
+    gate: { rate_limits: rateLimits, routes: routes("api" in rateLimits) },
+    env: { SESSION_STORE: "redis", UPSTASH_REDIS_REST_URL: "http://127.0.0.1:1", UPSTASH_REDIS_REST_TOKEN: "unused" },
+    limits,
+  });
 }
 
 describe("rate limit policy", () => {

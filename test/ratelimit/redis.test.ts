@@ -48,7 +48,10 @@ describe("rate limits in redis mode (@upstash/ratelimit over the REST bridge)", 
   });
 
   it("fails closed when told to", async () => {
-    const gate = await createTestGate({ store: "redis", gate: { rate_limits: { default: { limit: 2, period: "1m", key: "ip", on_failure: "closed" } }, routes } });
+    const gate = await createTestGate({
+      store: "redis",
+      gate: { rate_limits: { default: { limit: 2, period: "1m", key: "ip", on_failure: "closed" } }, routes },
+    });
     await gate.redis!.mode("http500");
     const response = await gate.request("/public/x", { headers: { "CF-Connecting-IP": freshIp() } });
     expect(response.status).toBe(429);

@@ -90,7 +90,18 @@ function createFaults(hangTimeoutMs) {
  * sent). Resolves with `{ url, port, token, stats(scope?), resetStats(scope?),
  * setMode(mode, scope?), close() }`.
  */
-export async function startBridge({ redisServer, redisPort = redisServer?.port, redisHost = redisServer?.host ?? "127.0.0.1", redisPassword = redisServer?.password, redisDb = redisServer?.db, token = randomBytes(24).toString("base64url"), port = 0, hangTimeoutMs = HANG_TIMEOUT_MS, connectTimeoutMs = 200, onRequest } = {}) {
+export async function startBridge({
+  redisServer,
+  redisPort = redisServer?.port,
+  redisHost = redisServer?.host ?? "127.0.0.1",
+  redisPassword = redisServer?.password,
+  redisDb = redisServer?.db,
+  token = randomBytes(24).toString("base64url"),
+  port = 0,
+  hangTimeoutMs = HANG_TIMEOUT_MS,
+  connectTimeoutMs = 200,
+  onRequest,
+} = {}) {
   if (!redisPort) throw new Error("startBridge needs redisPort (or redisServer)");
   const redis = connectRedis({ host: redisHost, port: redisPort, password: redisPassword, db: redisDb, connectTimeoutMs });
   const expected = Buffer.from(`Bearer ${token}`);
@@ -189,7 +200,10 @@ export async function startBridge({ redisServer, redisPort = redisServer?.port, 
       if (!redisServer) return sendJson(res, 409, { error: "the bridge was started without a redis-server handle" });
       const action = path.endsWith("stop") ? "stop" : "start";
       // An external server (REDIS_URL) refuses to be stopped; say why rather than answer 500.
-      const refusal = await redisServer[action]().then(() => undefined, (error) => error.message);
+      const refusal = await redisServer[action]().then(
+        () => undefined,
+        (error) => error.message,
+      );
       if (refusal) return sendJson(res, 409, { error: refusal });
       return sendJson(res, 200, { redis: action === "stop" ? "stopped" : "started" });
     }

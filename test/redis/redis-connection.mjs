@@ -68,7 +68,10 @@ export function connectRedis({ host = "127.0.0.1", port, password, db, connectTi
       const onReconnecting = () => (started = true);
       const onError = (error) => started && settle(unavailable(error));
       const onEnd = () => settle(new RedisUnavailableError(`the connection to redis at ${address} was closed`));
-      const timer = setTimeout(() => settle(new RedisUnavailableError(`redis at ${address} did not accept a connection within ${limitMs} ms`)), limitMs);
+      const timer = setTimeout(
+        () => settle(new RedisUnavailableError(`redis at ${address} did not accept a connection within ${limitMs} ms`)),
+        limitMs,
+      );
       function settle(error) {
         clearTimeout(timer);
         redis.off("ready", settle).off("reconnecting", onReconnecting).off("error", onError).off("end", onEnd);

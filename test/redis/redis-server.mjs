@@ -56,7 +56,9 @@ async function useExternal(redisUrl) {
   const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : undefined;
   await waitForPing({ host, port, password, timeoutMs: 2_000 });
   const refuse = async () => {
-    throw new Error(`REDIS_URL is set (${url.host}): the tests do not stop or start a Redis they did not launch; unset REDIS_URL to run the outage tests`);
+    throw new Error(
+      `REDIS_URL is set (${url.host}): the tests do not stop or start a Redis they did not launch; unset REDIS_URL to run the outage tests`,
+    );
   };
   return { host, port, password, db, url: redisUrl, external: true, stop: refuse, start: refuse, close: async () => {} };
 }

@@ -165,11 +165,15 @@ describe("withoutSessionCookie", () => {
 
 describe("sessionCookie and clearedCookie", () => {
   it("sets a host-only, Secure, HttpOnly cookie with the given lifetime", () => {
-    expect(sessionCookie({ name: NAME, sameSite: "Lax" }, TOKEN, 43_200)).toBe(`${NAME}=${TOKEN}; Path=/; Max-Age=43200; Secure; HttpOnly; SameSite=Lax`);
+    expect(sessionCookie({ name: NAME, sameSite: "Lax" }, TOKEN, 43_200)).toBe(
+      `${NAME}=${TOKEN}; Path=/; Max-Age=43200; Secure; HttpOnly; SameSite=Lax`,
+    );
   });
 
   it("uses the configured SameSite", () => {
-    expect(sessionCookie({ name: NAME, sameSite: "Strict" }, TOKEN, 60)).toBe(`${NAME}=${TOKEN}; Path=/; Max-Age=60; Secure; HttpOnly; SameSite=Strict`);
+    expect(sessionCookie({ name: NAME, sameSite: "Strict" }, TOKEN, 60)).toBe(
+      `${NAME}=${TOKEN}; Path=/; Max-Age=60; Secure; HttpOnly; SameSite=Strict`,
+    );
   });
 
   it("never sets a Domain or Expires", () => {

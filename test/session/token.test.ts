@@ -17,14 +17,14 @@ describe("token shape", () => {
 
   it("refuses 42 and 44 characters", () => {
     expect(isTokenShaped(TOKEN.slice(1))).toBe(false);
-    expect(isTokenShaped(TOKEN + "A")).toBe(false);
+    expect(isTokenShaped(`${TOKEN}A`)).toBe(false);
   });
 
   it("refuses standard base64's + and /, and = padding", () => {
-    expect(isTokenShaped(TOKEN.slice(0, 42) + "+")).toBe(false);
-    expect(isTokenShaped(TOKEN.slice(0, 42) + "/")).toBe(false);
-    expect(isTokenShaped(TOKEN + "=")).toBe(false);
-    expect(isTokenShaped(TOKEN.slice(0, 42) + "=")).toBe(false);
+    expect(isTokenShaped(`${TOKEN.slice(0, 42)}+`)).toBe(false);
+    expect(isTokenShaped(`${TOKEN.slice(0, 42)}/`)).toBe(false);
+    expect(isTokenShaped(`${TOKEN}=`)).toBe(false);
+    expect(isTokenShaped(`${TOKEN.slice(0, 42)}=`)).toBe(false);
   });
 
   it("refuses non-ASCII look-alikes and other punctuation", () => {

@@ -265,99 +265,105 @@ export function runStoreConformance(name: string, make: () => Promise<StoreUnder
       });
     });
 
-    if (can.moveClock) describe("time to live", () => {
-      const ifClock = (title: string, test: (advance: (ms: number) => void) => Promise<void>) =>
-        it(title, async () => {
-          if (!subject.advance) throw new Error(`${name}: declares moveClock but gives no advance()`);
-          await test(subject.advance);
+    if (can.moveClock)
+      describe("time to live", () => {
+        const ifClock = (title: string, test: (advance: (ms: number) => void) => Promise<void>) =>
+          it(title, async () => {
+            if (!subject.advance) throw new Error(`${name}: declares moveClock but gives no advance()`);
+            await test(subject.advance);
+          });
+
+        ifClock("keeps a session, its pointer and its index entry for exactly their ttl", async (advance) => {
+          const session = await makeSession();
+          await store.create(session, 10 * MINUTE);
+          advance(10 * MINUTE - 1);
+          expect(await store.lookup(session.tokenHash)).not.toBeNull();
+          expect(await store.listUser(session.sub)).toEqual([session]);
+          advance(1);
+          expect(await store.lookup(session.tokenHash)).toBeNull();
+          expect(await store.get(session.sid)).toBeNull();
+          expect(await store.listUser(session.sub)).toEqual([]);
         });
 
-      ifClock("keeps a session, its pointer and its index entry for exactly their ttl", async (advance) => {
-        const session = await makeSession();
-        await store.create(session, 10 * MINUTE);
-        advance(10 * MINUTE - 1);
-        expect(await store.lookup(session.tokenHash)).not.toBeNull();
-        expect(await store.listUser(session.sub)).toEqual([session]);
-        advance(1);
-        expect(await store.lookup(session.tokenHash)).toBeNull();
-        expect(await store.get(session.sid)).toBeNull();
-        expect(await store.listUser(session.sub)).toEqual([]);
-      });
-
-      ifClock("forgets a mark and a claimed marker after their ttl, so the marker can be claimed again", async (advance) => {
-        const [mark, marker] = [uniqueId("mark"), uniqueId("jti")];
-        await store.putMark(mark, "alice", MINUTE);
-        expect(await store.claimMark(marker, MINUTE)).toBe(true);
-        advance(MINUTE);
-        expect(await store.getMark(mark)).toBeNull();
-        expect(await store.claimMark(marker, MINUTE)).toBe(true);
-      });
-
-      ifClock("gives a rotation's pointer and session the rotation's ttl, leaving the old pointer its own", async (advance) => {
-        const first = await makeSession();
-        await store.create(first, 2 * HOUR);
-        const next = await successorOf(first);
-        await store.rotate(next, HOUR);
-        advance(HOUR);
-        expect(await store.lookup(next.tokenHash)).toBeNull();
-        expect(await store.lookup(first.tokenHash)).toEqual({ token: { sid: first.sid, gen: 0 }, session: null, revoked: false });
-      });
-
-      ifClock("keeps the revocation mark for its own ttl, whatever later writes ask", async (advance) => {
-        const session = await makeSession();
-        await store.create(session, 2 * HOUR);
-        await store.revoke(session.sid, session.sub, HOUR);
-        await store.update(session, MINUTE);
-        await store.revoke(session.sid, session.sub, HOUR);
-        advance(HOUR - 1);
-        expect(await store.lookup(session.tokenHash)).toMatchObject({ revoked: true });
-        advance(1);
-        expect(await store.lookup(session.tokenHash)).toEqual({ token: { sid: session.sid, gen: 0 }, session: null, revoked: false });
-      });
-
-      ifClock("keeps the assertion keyset without expiry", async (advance) => {
-        const text = uniqueId("keyset");
-        await store.writeKeyset(text);
-        advance(10 * 365 * 24 * HOUR);
-        expect(await store.readKeyset()).toBe(text);
-      });
-    });
-
-    if (can.corrupt) describe("corrupted values", () => {
-      const ifCorrupt = <T>(cases: Array<[string, T]>, title: string, test: (corrupt: NonNullable<StoreUnderTest["corrupt"]>, value: T) => Promise<void>) =>
-        it.for(cases)(title, async ([, value]) => {
-          if (!subject.corrupt) throw new Error(`${name}: declares corrupt but gives no corrupt()`);
-          await test(subject.corrupt, value);
+        ifClock("forgets a mark and a claimed marker after their ttl, so the marker can be claimed again", async (advance) => {
+          const [mark, marker] = [uniqueId("mark"), uniqueId("jti")];
+          await store.putMark(mark, "alice", MINUTE);
+          expect(await store.claimMark(marker, MINUTE)).toBe(true);
+          advance(MINUTE);
+          expect(await store.getMark(mark)).toBeNull();
+          expect(await store.claimMark(marker, MINUTE)).toBe(true);
         });
 
-      ifCorrupt(CORRUPT_POINTERS, "refuses a token pointer holding %s with CorruptRecordError", async (corrupt, raw) => {
-        const tokenHash = await freshTokenHash();
-        await corrupt(KEY.token(tokenHash), raw(uniqueId("sid")));
-        await expect(store.lookup(tokenHash)).rejects.toBeInstanceOf(CorruptRecordError);
+        ifClock("gives a rotation's pointer and session the rotation's ttl, leaving the old pointer its own", async (advance) => {
+          const first = await makeSession();
+          await store.create(first, 2 * HOUR);
+          const next = await successorOf(first);
+          await store.rotate(next, HOUR);
+          advance(HOUR);
+          expect(await store.lookup(next.tokenHash)).toBeNull();
+          expect(await store.lookup(first.tokenHash)).toEqual({ token: { sid: first.sid, gen: 0 }, session: null, revoked: false });
+        });
+
+        ifClock("keeps the revocation mark for its own ttl, whatever later writes ask", async (advance) => {
+          const session = await makeSession();
+          await store.create(session, 2 * HOUR);
+          await store.revoke(session.sid, session.sub, HOUR);
+          await store.update(session, MINUTE);
+          await store.revoke(session.sid, session.sub, HOUR);
+          advance(HOUR - 1);
+          expect(await store.lookup(session.tokenHash)).toMatchObject({ revoked: true });
+          advance(1);
+          expect(await store.lookup(session.tokenHash)).toEqual({ token: { sid: session.sid, gen: 0 }, session: null, revoked: false });
+        });
+
+        ifClock("keeps the assertion keyset without expiry", async (advance) => {
+          const text = uniqueId("keyset");
+          await store.writeKeyset(text);
+          advance(10 * 365 * 24 * HOUR);
+          expect(await store.readKeyset()).toBe(text);
+        });
       });
 
-      ifCorrupt(CORRUPT_SESSIONS, "refuses a session holding %s with CorruptRecordError", async (corrupt, raw) => {
-        const session = await makeSession();
-        await store.create(session, HOUR);
-        await corrupt(KEY.session(session.sid), raw(session));
-        await expect(store.lookup(session.tokenHash)).rejects.toBeInstanceOf(CorruptRecordError);
-      });
+    if (can.corrupt)
+      describe("corrupted values", () => {
+        const ifCorrupt = <T>(
+          cases: Array<[string, T]>,
+          title: string,
+          test: (corrupt: NonNullable<StoreUnderTest["corrupt"]>, value: T) => Promise<void>,
+        ) =>
+          it.for(cases)(title, async ([, value]) => {
+            if (!subject.corrupt) throw new Error(`${name}: declares corrupt but gives no corrupt()`);
+            await test(subject.corrupt, value);
+          });
 
-      ifCorrupt(CORRUPT_SESSIONS, "never hands out a session holding %s from get or listUser", async (corrupt, raw) => {
-        const session = await makeSession();
-        await store.create(session, HOUR);
-        await corrupt(KEY.session(session.sid), raw(session));
-        const read = await store.get(session.sid).catch((error: unknown) => error);
-        expect(read === null || read instanceof CorruptRecordError).toBe(true);
-        expect(await store.listUser(session.sub)).toEqual([]);
-      });
+        ifCorrupt(CORRUPT_POINTERS, "refuses a token pointer holding %s with CorruptRecordError", async (corrupt, raw) => {
+          const tokenHash = await freshTokenHash();
+          await corrupt(KEY.token(tokenHash), raw(uniqueId("sid")));
+          await expect(store.lookup(tokenHash)).rejects.toBeInstanceOf(CorruptRecordError);
+        });
 
-      ifCorrupt([["garbage", "{not json"]], "still reports revoked when the revocation mark holds %s (fails closed)", async (corrupt, raw) => {
-        const session = await makeSession();
-        await store.create(session, HOUR);
-        await corrupt(KEY.revoked(session.sid), raw);
-        expect(await store.lookup(session.tokenHash)).toMatchObject({ revoked: true });
+        ifCorrupt(CORRUPT_SESSIONS, "refuses a session holding %s with CorruptRecordError", async (corrupt, raw) => {
+          const session = await makeSession();
+          await store.create(session, HOUR);
+          await corrupt(KEY.session(session.sid), raw(session));
+          await expect(store.lookup(session.tokenHash)).rejects.toBeInstanceOf(CorruptRecordError);
+        });
+
+        ifCorrupt(CORRUPT_SESSIONS, "never hands out a session holding %s from get or listUser", async (corrupt, raw) => {
+          const session = await makeSession();
+          await store.create(session, HOUR);
+          await corrupt(KEY.session(session.sid), raw(session));
+          const read = await store.get(session.sid).catch((error: unknown) => error);
+          expect(read === null || read instanceof CorruptRecordError).toBe(true);
+          expect(await store.listUser(session.sub)).toEqual([]);
+        });
+
+        ifCorrupt([["garbage", "{not json"]], "still reports revoked when the revocation mark holds %s (fails closed)", async (corrupt, raw) => {
+          const session = await makeSession();
+          await store.create(session, HOUR);
+          await corrupt(KEY.revoked(session.sid), raw);
+          expect(await store.lookup(session.tokenHash)).toMatchObject({ revoked: true });
+        });
       });
-    });
   });
 }

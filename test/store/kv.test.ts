@@ -46,7 +46,8 @@ function recordingKv(options: { listLimit?: number } = {}) {
       around({ op: "list", key: list?.prefix ?? "" }, () => kv.list({ ...list, limit: options.listLimit ?? list?.limit })),
   } as unknown as KVNamespace;
   /** Position of the first call matching `op`, `phase` and a key starting with `prefix`. */
-  const indexOf = (op: Call["op"], phase: Call["phase"], prefix: string) => calls.findIndex((c) => c.op === op && c.phase === phase && c.key.startsWith(prefix));
+  const indexOf = (op: Call["op"], phase: Call["phase"], prefix: string) =>
+    calls.findIndex((c) => c.op === op && c.phase === phase && c.key.startsWith(prefix));
   return { namespace, calls, indexOf };
 }
 
@@ -135,14 +136,17 @@ describe("KV backend during an outage", () => {
   runStoreOutageConformance(
     "a KV that reads but refuses writes (429, one write per second per key)",
     // Every `ses:` read finds a live session, so `update` (which re-reads first) goes on to write.
-    () => createKvStore(realKvExcept({ get: async (key: string) => (key.startsWith("ses:") ? JSON.stringify(await makeSession()) : null), put: reject("PUT"), delete: reject("DELETE") })),
+    () =>
+      createKvStore(
+        realKvExcept({
+          get: async (key: string) => (key.startsWith("ses:") ? JSON.stringify(await makeSession()) : null),
+          put: reject("PUT"),
+          delete: reject("DELETE"),
+        }),
+      ),
     ["create", "rotate", "update", "revoke"],
   );
-  runStoreOutageConformance(
-    "a KV whose list fails",
-    () => createKvStore(realKvExcept({ list: reject("LIST") })),
-    ["listUser"],
-  );
+  runStoreOutageConformance("a KV whose list fails", () => createKvStore(realKvExcept({ list: reject("LIST") })), ["listUser"]);
 
   it("keeps KV's own error as the cause, for the log", async () => {
     const error = await createKvStore(namespace(reject))
@@ -161,7 +165,9 @@ describe("KV calls per look-up", () => {
     const namespace = new Proxy(env.SESSIONS, {
       get: (target, name: keyof KVNamespace) => {
         const value = target[name];
-        return typeof value === "function" ? (...args: unknown[]) => (calls.push(String(name)), (value as (...a: unknown[]) => unknown).apply(target, args)) : value;
+        return typeof value === "function"
+          ? (...args: unknown[]) => (calls.push(String(name)), (value as (...a: unknown[]) => unknown).apply(target, args))
+          : value;
       },
     });
     return { store: createKvStore(namespace), calls };

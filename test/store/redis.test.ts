@@ -7,7 +7,14 @@ import { runStoreOutageConformance } from "./outage";
 
 /** The client as src/store/select.ts builds it, over the test bridge to a real redis-server. */
 function client(url: string, token: string): Redis {
-  return new Redis({ url, token, enableAutoPipelining: true, automaticDeserialization: false, enableTelemetry: false, retry: { retries: 0, backoff: () => 0 } });
+  return new Redis({
+    url,
+    token,
+    enableAutoPipelining: true,
+    automaticDeserialization: false,
+    enableTelemetry: false,
+    retry: { retries: 0, backoff: () => 0 },
+  });
 }
 
 // The real @upstash/redis client and the real Lua scripts, against redis-server; Redis's

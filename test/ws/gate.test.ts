@@ -18,7 +18,9 @@ async function wsGate(options: { publicEcho?: boolean; session?: Record<string, 
   const gate = await createTestGate({
     gate: {
       websocket: { recheck: options.recheck ?? "1s", ...(options.maxRechecks && { max_rechecks: options.maxRechecks }) },
-      ...(options.session && { session: { idle_timeout: "30m", absolute_timeout: "12h", rotate_every: "15m", rotation_grace: "30s", ...options.session } }),
+      ...(options.session && {
+        session: { idle_timeout: "30m", absolute_timeout: "12h", rotate_every: "15m", rotation_grace: "30s", ...options.session },
+      }),
       routes: [{ path: "/login", access: "public" }, { path: "/echo", access: options.publicEcho ? "public" : "session" }, { path: "/*" }],
     },
   });
@@ -47,7 +49,9 @@ async function connect(gate: Gate, headers: Record<string, string>, id = freshId
   opened.push(ws);
   const messages: string[] = [];
   ws.addEventListener("message", (event) => void messages.push(String(event.data)));
-  const closed = new Promise<{ code: number; reason: string; at: number }>((resolve) => ws.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason, at: Date.now() })));
+  const closed = new Promise<{ code: number; reason: string; at: number }>((resolve) =>
+    ws.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason, at: Date.now() })),
+  );
   const next = async () => {
     for (let i = 0; i < 200 && messages.length === 0; i++) await sleep(10);
     return messages.shift();

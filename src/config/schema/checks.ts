@@ -40,7 +40,8 @@ export function origins(problems: Problems, key: string, value: unknown): Set<st
   const list = readStrings(problems, key, value) ?? [];
   for (const item of list) {
     const url = parseHttpUrl(item);
-    if (!url || url.origin !== item) problems.add(key, `expected origins written exactly as browsers send them, such as "https://app.example.com", got ${show(item)}`);
+    if (!url || url.origin !== item)
+      problems.add(key, `expected origins written exactly as browsers send them, such as "https://app.example.com", got ${show(item)}`);
   }
   return new Set(list);
 }
@@ -124,6 +125,9 @@ export function issuerUrl(problems: Problems, key: string, value: unknown): stri
   const url = parseHttpUrl(value);
   const local = url && (url.hostname === "localhost" || url.hostname === "127.0.0.1");
   if (url && (url.protocol === "https:" || local) && !url.search && !url.hash) return String(value);
-  problems.add(key, `expected the provider's https issuer URL (http only on localhost or 127.0.0.1), such as "https://login.example.com", got ${show(value)}`);
+  problems.add(
+    key,
+    `expected the provider's https issuer URL (http only on localhost or 127.0.0.1), such as "https://login.example.com", got ${show(value)}`,
+  );
   return undefined;
 }

@@ -42,7 +42,9 @@ export function table<F extends Fields>(
         if (options.skip) return undefined as never;
       }
       const raw = isTable(value) ? readTable(problems, key, value, names) : {};
-      return Object.fromEntries(names.map((name) => [name, fields[name].read(problems, `${key}.${name}`, raw[name])])) as { [K in keyof F]: ReadOf<F[K]> };
+      return Object.fromEntries(names.map((name) => [name, fields[name].read(problems, `${key}.${name}`, raw[name])])) as {
+        [K in keyof F]: ReadOf<F[K]>;
+      };
     },
   };
 }

@@ -30,7 +30,11 @@ export interface Doc {
   doc: string;
 }
 
-const described = (schema: JsonSchema, doc: string, fallback?: unknown) => ({ description: doc, ...(fallback !== undefined && { default: fallback }), ...schema });
+const described = (schema: JsonSchema, doc: string, fallback?: unknown) => ({
+  description: doc,
+  ...(fallback !== undefined && { default: fallback }),
+  ...schema,
+});
 
 /** Text; `fallback` when absent. */
 export function text(options: Doc & { fallback?: string }): Node<string | undefined> {
@@ -47,7 +51,10 @@ export function text(options: Doc & { fallback?: string }): Node<string | undefi
 }
 
 /** Text read by `check`, which says what it expected when the value is wrong. */
-export function checkedText<T>(options: Doc & { fallback?: string; format?: string }, check: (problems: Problems, key: string, value: unknown) => T): Node<T> {
+export function checkedText<T>(
+  options: Doc & { fallback?: string; format?: string },
+  check: (problems: Problems, key: string, value: unknown) => T,
+): Node<T> {
   return {
     schema: described({ type: "string", ...(options.format && { format: options.format }) }, options.doc, options.fallback),
     ts: "string",
@@ -57,7 +64,11 @@ export function checkedText<T>(options: Doc & { fallback?: string; format?: stri
 
 /** true or false. */
 export function flag(options: Doc & { fallback: boolean }): Node<boolean> {
-  return { schema: described({ type: "boolean" }, options.doc, options.fallback), ts: "boolean", read: (problems, key, value) => readBoolean(problems, key, value, options.fallback) };
+  return {
+    schema: described({ type: "boolean" }, options.doc, options.fallback),
+    ts: "boolean",
+    read: (problems, key, value) => readBoolean(problems, key, value, options.fallback),
+  };
 }
 
 /** A whole number in `[min, max]`. */
