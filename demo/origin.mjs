@@ -27,8 +27,8 @@ const GATE_PORT = Number(process.env.GATE_PORT ?? 8787);
 const GATE_PUBLIC_URL = process.env.GATE_PUBLIC_URL ?? `http://localhost:${GATE_PORT}`;
 /** What the gate signs as `aud`: ORIGIN_URL's origin (wrangler.toml, or start.mjs's --var). */
 const ORIGIN_AUDIENCE = `http://localhost:${PORT}`;
-/** The gate's public keys; fetched on 127.0.0.1, where wrangler dev listens. */
-const JWKS_URL = `http://127.0.0.1:${GATE_PORT}/_gate/jwks.json`;
+/** The gate's public keys; fetched on 127.0.0.1, where wrangler dev listens (over https when start.mjs says so). */
+const JWKS_URL = process.env.GATE_JWKS_URL ?? `http://127.0.0.1:${GATE_PORT}/_gate/jwks.json`;
 /**
  * How X-Gate-Assertion is verified, for the dashboard and for the /live handshake alike. GATE.issuer is
  * unset in the demo, so `iss` is the origin the browser used: http://localhost:<port> or, as wrangler
@@ -54,7 +54,12 @@ const MAX_FORM_BYTES = 16 * 1024;
  * list as the gate's `trusted_origins` (the gate lets their requests through
  * its CSRF check and forwards their preflights; the origin decides CORS).
  */
-const CORS_ORIGINS = new Set((process.env.DEMO_CORS_ORIGINS ?? "").split(",").map((origin) => origin.trim()).filter(Boolean));
+const CORS_ORIGINS = new Set(
+  (process.env.DEMO_CORS_ORIGINS ?? "")
+    .split(",")
+    .map((origin) => origin.trim())
+    .filter(Boolean),
+);
 const DEFAULT_NEXT = "/dashboard";
 /** The gate's OIDC provider for the login page's button (`GATE.oidc.<name>`; npm start sets it to the demo provider's). */
 const OIDC_PROVIDER = process.env.DEMO_OIDC_PROVIDER ?? "";
@@ -190,7 +195,9 @@ function home(req) {
   const status = who
     ? `<p>You have a session as <strong>${escapeHtml(who)}</strong>.</p>\n${logoutButtons()}`
     : `<p>You are not signed in. <a href="/login">Log in</a> with any name and any non-empty password.</p>`;
-  return page("Home", `<div class="card">
+  return page(
+    "Home",
+    `<div class="card">
 <h1>A session gate in front of this server</h1>
 <p>This page is <em>public</em>. Everything else is behind <strong>Gatehouse</strong>, a Cloudflare Worker
 running locally with <code>wrangler dev</code> on <code>:8787</code>. This origin (plain Node on <code>:8788</code>)
@@ -206,14 +213,18 @@ ${status}
   <li><a href="/_gate/session">/_gate/session</a>: the gate's own view of your session (JSON).</li>
   <li><a href="/logout-everywhere">/logout-everywhere</a>: the origin ends every session of the user with <code>X-Gate-Logout: user</code>.</li>
 </ul>
-</div>`, who);
+</div>`,
+    who,
+  );
 }
 
 function loginForm(url, req, error = "") {
   const next = safeNext(url.searchParams.get("next") ?? undefined);
   const reauth = url.searchParams.get("reauth") === "1";
   const who = req.headers["x-gate-user"];
-  return page("Log in", `<div class="card">
+  return page(
+    "Log in",
+    `<div class="card">
 <h1>Log in</h1>
 ${reauth ? `<p class="note">This page needs a <strong>fresh login</strong>: your last one is too old. Please log in again.</p>` : ""}
 ${error ? `<p class="error">${escapeHtml(error)}</p>` : ""}
@@ -229,7 +240,9 @@ ${error ? `<p class="error">${escapeHtml(error)}</p>` : ""}
 </form>
 ${oidcButton(next, reauth)}
 <p class="muted">After login you go to <code>${escapeHtml(next)}</code>.</p>
-</div>`, who);
+</div>`,
+    who,
+  );
 }
 
 /** The other way in: the gate's own login through an identity provider (/_gate/oidc/<name>/login), when there is one. */
@@ -242,7 +255,12 @@ function oidcButton(next, reauth) {
 }
 
 function dashboard(req, verified) {
-  const rows = [...SHOWN_HEADERS, ...Object.keys(req.headers).filter((name) => name.startsWith("x-gate-") && !SHOWN_HEADERS.includes(name)).sort()]
+  const rows = [
+    ...SHOWN_HEADERS,
+    ...Object.keys(req.headers)
+      .filter((name) => name.startsWith("x-gate-") && !SHOWN_HEADERS.includes(name))
+      .sort(),
+  ]
     .map((name) => {
       const value = req.headers[name];
       const cell = value === undefined ? `<span class="muted">(not sent)</span>` : `<code>${escapeHtml(value)}</code>`;
@@ -251,7 +269,9 @@ function dashboard(req, verified) {
     .join("\n");
   const authTime = Number(req.headers["x-gate-auth-time"]);
   const when = Number.isFinite(authTime) && authTime > 0 ? new Date(authTime * 1000).toISOString() : "unknown";
-  return page("Dashboard", `<div class="card">
+  return page(
+    "Dashboard",
+    `<div class="card">
 <h1>Dashboard</h1>
 <p>Only a request with a valid session gets here. These are the request headers the gate set; it removes
 any the browser sent with the same names, so the origin can trust them. Logged in at <code>${escapeHtml(when)}</code>.</p>
@@ -261,7 +281,9 @@ ${rows}
 </table>
 ${logoutButtons()}
 </div>
-${livePanel()}`, req.headers["x-gate-user"]);
+${livePanel()}`,
+    req.headers["x-gate-user"],
+  );
 }
 
 /**
@@ -294,23 +316,31 @@ out in another tab, log out everywhere, or have an admin revoke the session, and
 }
 
 function adminPage(req) {
-  return page("Admin", `<div class="card">
+  return page(
+    "Admin",
+    `<div class="card">
 <h1>Admin</h1>
 <p>The gate let you in because your session has the <code>admin</code> role (<code>X-Gate-Roles: ${escapeHtml(req.headers["x-gate-roles"] ?? "")}</code>)
 and your login is less than 10 minutes old (<code>fresh = "10m"</code> in <code>wrangler.toml</code>).
 The origin did no checking of its own.</p>
 ${logoutButtons()}
-</div>`, req.headers["x-gate-user"]);
+</div>`,
+    req.headers["x-gate-user"],
+  );
 }
 
 function logoutEverywherePage(req) {
-  return page("Log out everywhere", `<div class="card">
+  return page(
+    "Log out everywhere",
+    `<div class="card">
 <h1>Log out everywhere</h1>
 <p>The button below posts to the origin, which answers with <code>X-Gate-Logout: user</code>. The gate removes that
 header and ends <em>every</em> session of <strong>${escapeHtml(req.headers["x-gate-user"] ?? "this user")}</strong>, in all browsers.
 (A plain link would make logout a GET that any site could trigger, so it is a form.)</p>
 <form method="post" action="/logout-everywhere"><button type="submit">Log out everywhere</button></form>
-</div>`, req.headers["x-gate-user"]);
+</div>`,
+    req.headers["x-gate-user"],
+  );
 }
 
 /** Reads a small form-urlencoded body; `undefined` when it is too large or of another type. */
@@ -351,7 +381,13 @@ function logoutEverywhere(res) {
 function corsHeaders(req) {
   const origin = req.headers.origin;
   if (!origin || !CORS_ORIGINS.has(origin)) return {};
-  return { "Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true", "Access-Control-Allow-Headers": "content-type", "Access-Control-Allow-Methods": "GET, POST", Vary: "Origin" };
+  return {
+    "Access-Control-Allow-Origin": origin,
+    "Access-Control-Allow-Credentials": "true",
+    "Access-Control-Allow-Headers": "content-type",
+    "Access-Control-Allow-Methods": "GET, POST",
+    Vary: "Origin",
+  };
 }
 
 /** `GET|POST /api/whoami`: who the gate says is calling, as JSON, for pages on trusted origins too. */
@@ -375,7 +411,11 @@ function staticFile(res, path) {
 }
 
 function notFound(req) {
-  return page("Not found", `<div class="card"><h1>Not found</h1><p>Nothing at <code>${escapeHtml(req.url)}</code>. <a href="/">Home</a></p></div>`, req.headers["x-gate-user"]);
+  return page(
+    "Not found",
+    `<div class="card"><h1>Not found</h1><p>Nothing at <code>${escapeHtml(req.url)}</code>. <a href="/">Home</a></p></div>`,
+    req.headers["x-gate-user"],
+  );
 }
 
 /** Routes one request. Method checks are explicit so a stray POST gets 405, not a page. */
@@ -395,7 +435,10 @@ async function handle(req, res, secret) {
   const route = routes[path];
   if (!route) return send(res, 404, notFound(req));
   const handler = route[method];
-  if (!handler) return send(res, 405, page("Method not allowed", `<div class="card"><h1>Method not allowed</h1></div>`), { Allow: Object.keys(route).join(", ") });
+  if (!handler)
+    return send(res, 405, page("Method not allowed", `<div class="card"><h1>Method not allowed</h1></div>`), {
+      Allow: Object.keys(route).join(", "),
+    });
   return handler();
 }
 

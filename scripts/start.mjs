@@ -42,7 +42,9 @@ const color = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code, text) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
 const supervisor = createSupervisor();
 /** The demo identity provider (demo/idp.mjs) and what the gate and the origin need for it; DEMO_IDP=0 turns it off. */
-const idp = OWN_ORIGIN ? undefined : demoIdentityProvider({ root: REPO_ROOT, gatePort: GATE_PORT, configPath: GATE_CONFIG ?? join(REPO_ROOT, "wrangler.toml") });
+const idp = OWN_ORIGIN
+  ? undefined
+  : demoIdentityProvider({ root: REPO_ROOT, gatePort: GATE_PORT, configPath: GATE_CONFIG ?? join(REPO_ROOT, "wrangler.toml") });
 
 /** What `npm start` serves, as rows of the banner: the demo's pages, or (ORIGIN_URL) the gate in front of your app. */
 function bannerRows(vars) {
@@ -85,8 +87,11 @@ function checkSecrets(vars) {
   const problems = DEV_SECRETS.filter((name) => Buffer.byteLength(vars[name] ?? "") < MIN_SECRET_BYTES);
   if (problems.length > 0) {
     console.warn(
-      paint("33", `warning: ${SECRETS_PATH} has no secret of at least ${MIN_SECRET_BYTES} bytes for ${problems.join(", ")}; ` +
-        "the gate will answer 500 misconfigured. Delete the file to have new secrets generated."),
+      paint(
+        "33",
+        `warning: ${SECRETS_PATH} has no secret of at least ${MIN_SECRET_BYTES} bytes for ${problems.join(", ")}; ` +
+          "the gate will answer 500 misconfigured. Delete the file to have new secrets generated.",
+      ),
     );
   }
 }
@@ -124,6 +129,8 @@ async function main() {
       DEMO_PORT: String(DEMO_PORT),
       GATE_ORIGIN_SECRET: vars.GATE_ORIGIN_SECRET ?? "",
       ...idp?.originEnv,
+      // On https, the origin fetches the gate's keys over https, trusting its certificate.
+      ...(HTTPS && { GATE_PUBLIC_URL: GATE_URL, GATE_JWKS_URL: `https://127.0.0.1:${GATE_PORT}/_gate/jwks.json`, NODE_EXTRA_CA_CERTS: HTTPS.cert }),
     });
   }
   if (idp) supervisor.run(paint("33", "[idp]".padEnd(8)), process.execPath, idp.args, idp.env);
@@ -136,6 +143,8 @@ async function main() {
   // GATE from the config, plus GATE.oidc.demo (so edits to GATE in the config apply at the next start).
   if (idp) extra.push(...idp.wranglerArgs);
   if (HTTPS) extra.push("--local-protocol", "https", "--https-cert-path", HTTPS.cert, "--https-key-path", HTTPS.key);
+  // Two wrangler devs starting at once would both take the inspector's default port 9229: the tests give each its own.
+  if (process.env.GATE_INSPECTOR_PORT) extra.push("--inspector-port", process.env.GATE_INSPECTOR_PORT);
   const gate = wranglerDev(GATE_PORT, extra);
   supervisor.run(paint("35", "[gate]".padEnd(8)), gate.command, gate.args, gate.env);
 
@@ -143,10 +152,16 @@ async function main() {
   if (supervisor.stopping) return;
   if (state !== "timeout") banner(vars);
   if (state === "misconfigured") {
-    console.warn(paint("33", "warning: the gate is MISCONFIGURED and answers 500 to every request; the [gate] config.invalid lines above say why " +
-      "(also: npm run check-config). Fix wrangler.toml or .dev.vars and save: wrangler reloads."));
+    console.warn(
+      paint(
+        "33",
+        "warning: the gate is MISCONFIGURED and answers 500 to every request; the [gate] config.invalid lines above say why " +
+          "(also: npm run check-config). Fix wrangler.toml or .dev.vars and save: wrangler reloads.",
+      ),
+    );
   }
-  if (state === "timeout") console.warn(paint("33", `the gate did not answer ${GATE_URL}/_gate/health within ${READY_TIMEOUT_SECONDS} s; see the [gate] lines above`));
+  if (state === "timeout")
+    console.warn(paint("33", `the gate did not answer ${GATE_URL}/_gate/health within ${READY_TIMEOUT_SECONDS} s; see the [gate] lines above`));
 }
 
 main().catch((error) => {

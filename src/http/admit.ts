@@ -11,6 +11,8 @@ import { type Unusable, presentedCredential } from "./credential";
 import type { FailedAuth } from "./failed-auth";
 import type { LimitCheck } from "./limit";
 
+/** Refusals of a device-bound session's cookie, which the browser's DBSC session manages: never cleared by the gate. */
+const BOUND_REFUSALS: ReadonlySet<string> = new Set(["device_cookie_expired", "device_cookie_superseded"]);
 /** Options of {@link admit}. */
 export interface AdmitOptions {
   sessions: SessionManager;
@@ -99,7 +101,8 @@ export function admit(options: AdmitOptions): MiddlewareHandler<GateEnv> {
     if (auth?.status !== "invalid") return;
     const via = presented?.via ?? "cookie";
     log("auth.denied", { reason: auth.reason, via, ip: c.get("clientIp"), request_id: c.get("requestId") });
-    if (via !== "bearer") c.set("sessionCookie", clearedCookie(cookie));
+    // Not for a device-bound session's refused token: the browser may hold its successor under the same name by now.
+    if (via !== "bearer" && !BOUND_REFUSALS.has(auth.reason)) c.set("sessionCookie", clearedCookie(cookie));
     await failedAuth.record(c, presented && "tokenHash" in presented ? presented.tokenHash : undefined);
   }
 
@@ -108,7 +111,8 @@ export function admit(options: AdmitOptions): MiddlewareHandler<GateEnv> {
     try {
       const client = { ip: c.get("clientIp"), userAgent: c.req.header("user-agent") ?? "" };
       const auth = await sessions.authenticate(credential, client, (work) => waitUntil(c, work));
-      if (auth.status === "valid" && auth.setToken) c.set("sessionCookie", sessionCookie(cookie, auth.setToken, (auth.session.expiresAt - now()) / 1_000));
+      if (auth.status === "valid" && auth.setToken)
+        c.set("sessionCookie", sessionCookie(cookie, auth.setToken, (auth.session.expiresAt - now()) / 1_000));
       return auth;
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;

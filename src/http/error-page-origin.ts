@@ -76,7 +76,9 @@ export function createOriginPage(options: OriginPageOptions): FetchOriginPage | 
     const cached = pages.get(error.code);
     if (cached && cached.until > now) return cached.page;
     const entry = { until: now + PAGE_CACHE_MS, page: ask(error, c, requestId) };
-    entry.page.then((page) => void (page === undefined && (entry.until = Date.now() + FAILURE_CACHE_MS)));
+    entry.page.then((page) => {
+      if (page === undefined) entry.until = Date.now() + FAILURE_CACHE_MS;
+    });
     pages.set(error.code, entry);
     return entry.page;
   };

@@ -14,7 +14,7 @@ import {
   withinGrace,
 } from "./decide";
 import { fingerprintOf } from "./fingerprint";
-import { hashToken, isTokenShaped, successorOf } from "./token";
+import { hashToken, isTokenShaped, refreshSuccessorOf, successorOf } from "./token";
 import type { Authentication, Background, Client, Credential, Via } from "./types";
 
 /** Dependencies of {@link createAuthenticator}. */
@@ -46,14 +46,25 @@ export function createAuthenticator(options: AuthenticatorOptions) {
   async function standing(token: string, tokenHash: string, pointerGen: number, session: SessionRecord): Promise<Standing> {
     if (pointerGen === session.gen) return tokenHash === session.tokenHash ? "current" : "token_mismatch";
     if (pointerGen > session.gen) return "stale_read";
-    // A bound session's older cookie is worth nothing without the device's proof, whoever presents it: no grace
-    // (each token lives device_cookie_ttl from its issue, and the browser defers requests while it refreshes),
-    // and never reuse, or a thief's expired copy would log the device out (contract §12).
-    if (session.device) return "superseded";
+    // A bound session's older cookie is never reuse, or a thief's expired copy would log the device out (contract §12).
+    if (session.device) return boundPredecessor(token, tokenHash, pointerGen, session);
     if (pointerGen < session.gen - 1) return "reuse_detected";
     const successor = await successorOf(token, keys.rotation);
     if ((await hashToken(successor)) !== session.tokenHash) return "reuse_detected";
     return withinGrace(session, now(), policy) ? { successor } : "reuse_detected";
+  }
+
+  /**
+   * A bound session's older token: served within rotation_grace if it is the one the last binding or refresh
+   * replaced (Chromium sends the redirect after the login alongside the registration, and the request that
+   * starts a proactive refresh alongside the refresh, both with the old cookie), never handed the successor
+   * (only the device's proof earns that); refused otherwise, without ending the session.
+   */
+  async function boundPredecessor(token: string, tokenHash: string, pointerGen: number, session: SessionRecord): Promise<Standing> {
+    if (pointerGen !== session.gen - 1 || !withinGrace(session, now(), policy)) return "superseded";
+    const bound = await hashToken(await successorOf(token, keys.rotation));
+    const refreshed = await hashToken(await refreshSuccessorOf(session.sid, tokenHash, keys.rotation));
+    return bound === session.tokenHash || refreshed === session.tokenHash ? { successor: "" } : "superseded";
   }
 
   /** The store's answer for a token hash; a corrupt record is a refusal, an outage propagates. */
@@ -110,8 +121,9 @@ export function createAuthenticator(options: AuthenticatorOptions) {
     }
     if (state === "current" && deviceTokenExpired(session, now(), policy)) return refused("device_cookie_expired");
     if (!(await bindingHolds(session, client))) return refused("binding_mismatch");
-    // A previous token in its grace window gets the successor back, unless this is an upgrade (a 101 cannot carry the cookie).
-    const handsOn = via === "cookie" && !credential.upgrade;
+    // A previous token in its grace window gets the successor back, unless the session is device-bound (only the
+    // device's proof renews it) or this is an upgrade (a 101 cannot carry the cookie).
+    const handsOn = via === "cookie" && !credential.upgrade && session.device === undefined;
     if (typeof state === "object") return { status: "valid", session, via, token, setToken: handsOn ? state.successor : undefined };
     if (state === "stale_read") return { status: "valid", session, via, token };
     return refresh(session, { token, via, rotatable: via === "cookie" && !credential.upgrade }, background);
@@ -122,7 +134,11 @@ export function createAuthenticator(options: AuthenticatorOptions) {
    * `lastSeenAt` is stale enough (after the response). Returns the session as
    * it now stands, so what the request reports (`idle_expires_at`) is current.
    */
-  async function refresh(session: SessionRecord, request: { token: string; via: Via; rotatable: boolean }, background: Background): Promise<Authentication> {
+  async function refresh(
+    session: SessionRecord,
+    request: { token: string; via: Via; rotatable: boolean },
+    background: Background,
+  ): Promise<Authentication> {
     const { token, via, rotatable } = request;
     const time = now();
     if (rotationDue(session, rotatable, time, policy)) {

@@ -27,11 +27,13 @@ describe("review: an earlier bound cookie after the device refreshed", () => {
     const stolen = client.exportCookie()?.value ?? "";
     gate.clock.advance(10 * MINUTE + 1_000);
     expect(await userSeen(await client.request("/app"))).toBe("alice"); // the device refreshed: generation 2
+    gate.clock.advance(31_000); // past rotation_grace: the predecessor is no longer served either
     const before = gate.origin.received.length;
 
     const replayed = await gate.request("/app", { headers: { ...cookie(stolen), Accept: "application/json" } });
 
     expect(replayed.status).toBe(401);
+    expect(replayed.headers.getSetCookie()).toEqual([]); // the browser's DBSC session owns the cookie: not cleared
     expect(gate.origin.received).toHaveLength(before);
     expect(gate.events("session.revoked")).toEqual([]);
     expect(await userSeen(await client.request("/app"))).toBe("alice");

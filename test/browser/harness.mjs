@@ -2,9 +2,11 @@
 // real demo origin, both started by scripts/start.mjs, driven by Debian's
 // Chromium through playwright-core. Nothing here reaches the network: the
 // servers listen on 127.0.0.1 and Chromium runs with its background traffic off.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { X509Certificate, createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -74,23 +76,45 @@ function writeTestConfig(dir, session, gate, vars = {}, limitFactor = LIMIT_FACT
  * `limitFactor` replaces the ×100 on every limit, 1 for a test about limits), in its
  * own process group, and waits for `/_gate/health`. With `idp`, the demo identity
  * provider runs too (GATE.oidc.demo, on a free port: `gate.idpUrl`); without it, it
- * is turned off (DEMO_IDP=0).
+ * is turned off (DEMO_IDP=0). With `https`, the gate listens on https://localhost with a
+ * self-signed certificate made for the run (`gate.tls`: its PEM, and the base64 SHA-256
+ * of its key for Chromium's --ignore-certificate-errors-spki-list): DBSC needs https.
  * Returns the gate's URL, the admin token, what the processes printed, and `stop()`.
  */
-export async function startGate({ session = {}, gate: policy = {}, env = {}, vars = {}, limitFactor = LIMIT_FACTOR, idp = false } = {}) {
+export async function startGate({
+  session = {},
+  gate: policy = {},
+  env = {},
+  vars = {},
+  limitFactor = LIMIT_FACTOR,
+  idp = false,
+  https = false,
+} = {}) {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`no Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
   }
   const dir = mkdtempSync(join(tmpdir(), "gatehouse-browser-"));
   const config = writeTestConfig(dir, session, policy, vars, limitFactor);
-  const [gatePort, demoPort] = [await freePort(), await freePort()];
+  const [gatePort, demoPort, inspectorPort] = [await freePort(), await freePort(), await freePort()];
   const idpPort = idp ? await freePort() : undefined;
   const idpEnv = idpPort ? { IDP_PORT: String(idpPort) } : { DEMO_IDP: "0" };
+  const tls = https ? selfSignedCertificate(dir) : undefined;
+  const tlsEnv = tls ? { GATE_HTTPS_CERT: tls.certPath, GATE_HTTPS_KEY: tls.keyPath } : {};
   const child = spawn(process.execPath, [join(ROOT, "scripts", "start.mjs")], {
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, ...idpEnv, ...env, GATE_CONFIG: config, GATE_PORT: String(gatePort), DEMO_PORT: String(demoPort), NO_COLOR: "1" },
+    env: {
+      ...process.env,
+      ...idpEnv,
+      ...tlsEnv,
+      ...env,
+      GATE_CONFIG: config,
+      GATE_PORT: String(gatePort),
+      GATE_INSPECTOR_PORT: String(inspectorPort),
+      DEMO_PORT: String(demoPort),
+      NO_COLOR: "1",
+    },
   });
   const lines = [];
   for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => lines.push(line));
@@ -108,8 +132,10 @@ export async function startGate({ session = {}, gate: policy = {}, env = {}, var
   process.once("exit", onExit);
 
   const gate = {
-    url: `http://localhost:${gatePort}`,
+    url: `${tls ? "https" : "http"}://localhost:${gatePort}`,
     port: gatePort,
+    /** With `https`: the certificate (PEM) and its key's pin. */
+    tls: tls && { pem: tls.pem, spki: tls.spki },
     /** The demo identity provider's issuer, with `idp`. */
     idpUrl: idpPort ? `http://127.0.0.1:${idpPort}` : undefined,
     adminToken: undefined,
@@ -145,7 +171,7 @@ export async function startGate({ session = {}, gate: policy = {}, env = {}, var
     },
   };
   try {
-    await waitForHealth(gatePort, child);
+    await waitForHealth(gatePort, child, tls?.pem);
     gate.adminToken = /^GATE_ADMIN_TOKEN=(.*)$/m.exec(readFileSync(join(dir, ".dev.vars"), "utf8"))?.[1];
   } catch (error) {
     await gate.stop();
@@ -154,12 +180,14 @@ export async function startGate({ session = {}, gate: policy = {}, env = {}, var
   return gate;
 }
 
-async function waitForHealth(port, child) {
+async function waitForHealth(port, child, pem) {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error("scripts/start.mjs exited before the gate was ready");
     try {
-      const response = await fetch(`http://127.0.0.1:${port}/_gate/health`, { signal: AbortSignal.timeout(2_000) });
+      const response = pem
+        ? await requestOverTls(`https://localhost:${port}/_gate/health`, pem)
+        : await fetch(`http://127.0.0.1:${port}/_gate/health`, { signal: AbortSignal.timeout(2_000) });
       const body = await response.text();
       if (response.ok) return;
       if (body.includes("misconfigured")) throw new Error(`the gate is misconfigured: ${body}`);
@@ -169,6 +197,121 @@ async function waitForHealth(port, child) {
     await sleep(250);
   }
   throw new Error(`the gate did not answer /_gate/health within ${READY_TIMEOUT_MS / 1000} s`);
+}
+
+/** A P-256 certificate for localhost and 127.0.0.1, valid two days, in `dir`; and the base64 SHA-256 of its public key. */
+function selfSignedCertificate(dir) {
+  const keyPath = join(dir, "tls-key.pem");
+  const certPath = join(dir, "tls-cert.pem");
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      keyPath,
+      "-out",
+      certPath,
+      "-days",
+      "2",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=DNS:localhost,IP:127.0.0.1",
+    ],
+    { stdio: "ignore" },
+  );
+  const pem = readFileSync(certPath, "utf8");
+  const spki = new X509Certificate(pem).publicKey.export({ type: "spki", format: "der" });
+  return { keyPath, certPath, pem, spki: createHash("sha256").update(spki).digest("base64") };
+}
+
+/**
+ * A request from Node over https to a server whose certificate is `pem`, as a
+ * client outside the browser sends it: `{ status, ok, headers, setCookies, text() }`.
+ */
+export function requestOverTls(url, pem, { method = "GET", headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest(url, { method, headers, ca: pem, servername: new URL(url).hostname, timeout: 5_000 }, (response) => {
+      const chunks = [];
+      response.on("data", (chunk) => chunks.push(chunk));
+      response.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        const fields = new Headers();
+        for (const [name, value] of Object.entries(response.headers))
+          if (name !== "set-cookie") fields.set(name, Array.isArray(value) ? value.join(", ") : String(value));
+        resolve({
+          status: response.statusCode,
+          ok: response.statusCode >= 200 && response.statusCode < 300,
+          headers: fields,
+          setCookies: response.headers["set-cookie"] ?? [],
+          text: async () => text,
+        });
+      });
+      response.on("error", reject);
+    });
+    request.on("timeout", () => request.destroy(new Error(`no answer from ${url} within 5 s`)));
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
+/**
+ * Chromium started by hand (Playwright's launch() would replace `--enable-features`) with
+ * `args` on top of the usual ones, a fresh profile and a DevTools port, driven over CDP:
+ * `{ browser, context, page, close() }`.
+ */
+export async function launchChromium(args = []) {
+  const dir = mkdtempSync(join(tmpdir(), "gatehouse-chromium-"));
+  const child = spawn(CHROMIUM, ["--headless", ...CHROMIUM_ARGS, `--user-data-dir=${dir}`, "--remote-debugging-port=0", ...args, "about:blank"], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const endpoint = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("Chromium printed no DevTools endpoint within 30 s")), 30_000);
+    createInterface({ input: child.stderr }).on("line", (line) => {
+      const found = /DevTools listening on (ws:\/\/\S+)/.exec(line)?.[1];
+      if (found) {
+        clearTimeout(timer);
+        resolve(found);
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`Chromium exited (${code}) before it listened`)));
+  });
+  // Should the test process die first, take Chromium with it.
+  const onExit = () => child.kill("SIGKILL");
+  process.once("exit", onExit);
+  let browser;
+  try {
+    browser = await chromium.connectOverCDP(endpoint);
+  } catch (error) {
+    child.kill("SIGKILL");
+    process.off("exit", onExit);
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    throw error;
+  }
+  const context = browser.contexts()[0];
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    browser,
+    context,
+    page,
+    async close() {
+      await browser.close().catch(() => {});
+      if (child.exitCode === null && child.signalCode === null) {
+        const gone = new Promise((resolve) => child.once("exit", resolve));
+        child.kill("SIGKILL");
+        await gone;
+      }
+      process.off("exit", onExit);
+      // The profile's last writes may still be landing as the process goes: retry instead of failing the test.
+      rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    },
+  };
 }
 
 /** Chromium with a fresh profile in a temporary directory; `close()` removes it. */

@@ -91,6 +91,38 @@ describe("a stolen bound cookie", () => {
   });
 });
 
+describe("the browser's own requests racing a binding or a refresh", () => {
+  it("serves the login cookie on the redirect that races the registration, without handing on the bound successor", async () => {
+    const gate = await dbscGate();
+    const client = await browserOn(gate, "ES256");
+    await logIn(gate, client, "alice");
+    const loginCookie = client.exportCookie()?.value ?? "";
+    expect((await client.register()).kind).toBe("registered");
+    const racing = await gate.request("/app", { headers: cookie(loginCookie) }); // Chromium sends it alongside the registration
+    expect(await userSeen(racing.clone())).toBe("alice");
+    expect(racing.headers.getSetCookie()).toEqual([]);
+    expect(gate.events("session.revoked")).toEqual([]);
+  });
+
+  it("serves the cookie a proactive refresh replaced for rotation_grace, then refuses it without ending the session", async () => {
+    const gate = await dbscGate();
+    const { client, sid } = await boundBrowser(gate, "ES256");
+    const before = client.exportCookie()?.value ?? "";
+    gate.clock.advance(8 * MINUTE + 30_000); // under two minutes left: Chromium refreshes, and the request that started it leaves with the old cookie
+    expect((await client.refresh()).kind).toBe("refreshed");
+    const racing = await gate.request("/app", { headers: cookie(before) });
+    expect(await userSeen(racing.clone())).toBe("alice");
+    expect(racing.headers.getSetCookie()).toEqual([]);
+    gate.clock.advance(31_000);
+    const late = await gate.request("/app", { headers: { ...cookie(before), Accept: "application/json" } });
+    expect(late.status).toBe(401);
+    expect(gate.events("auth.denied").at(-1)).toMatchObject({ reason: "device_cookie_superseded" });
+    expect(late.headers.getSetCookie()).toEqual([]);
+    expect(await userSeen(await client.request("/app"))).toBe("alice");
+    expect((await gate.store.get(sid))?.gen).toBe(2);
+  });
+});
+
 describe("replayed and misdirected proofs", () => {
   it("accepts a refresh proof once: replayed, it earns a 403 and a failure in the log", async () => {
     const gate = await dbscGate();
