@@ -2,22 +2,12 @@
 // with the INSTALLED package's `gatehouse-edge/origin`, and one login round trip
 // through the gate under `wrangler dev` (contract §3, §6).
 import { createServer } from "node:http";
-import { createServer as createNetServer } from "node:net";
 
 /** The user the origin logs in. */
 export const USER = "starter-check";
 
-/** A TCP port nothing listens on right now (the OS picks it). */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer().unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** A TCP port nothing listens on right now (below the ephemeral range). */
+export { freePort } from "../../test/redis/redis-server.mjs";
 
 /**
  * The origin: `POST /login` answers with `X-Gate-Login` for {@link USER},

@@ -13,6 +13,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { parse, stringify } from "smol-toml";
+import { freePort } from "../redis/redis-server.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** Debian's `chromium` package (`apt-get install -y chromium`); CHROMIUM_PATH overrides it. */
@@ -40,14 +41,8 @@ const LIMIT_FACTOR = 100;
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A port nobody listens on right now, on 127.0.0.1. */
-export async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+/** A port nobody listens on right now, on 127.0.0.1 (below the ephemeral range). */
+export { freePort };
 
 /**
  * A wrangler config for the test: the repository's wrangler.toml, read now (so it

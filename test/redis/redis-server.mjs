@@ -13,16 +13,26 @@ import { connectRedis } from "./redis-connection.mjs";
 /** How long a fresh redis-server gets to answer PING. */
 const READY_TIMEOUT_MS = 10_000;
 
-/** Asks the OS for a free loopback port. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
+/** Whether `port` can be listened on at 127.0.0.1 right now. */
+function canListen(port) {
+  return new Promise((resolve) => {
     const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
+    probe.once("error", () => resolve(false));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
   });
+}
+
+/**
+ * A free loopback port for a server another process will start. Taken below
+ * Linux's ephemeral range (32768–60999): a port the OS hands out for listen(0)
+ * is also one it may give the next outgoing connection, before the server binds it.
+ */
+export async function freePort() {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return port;
+  }
+  throw new Error("no free loopback port between 20000 and 32000");
 }
 
 /** Resolves once Redis at host:port answers PING, or rejects after `timeoutMs`. */
