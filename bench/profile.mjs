@@ -128,8 +128,17 @@ try {
     console.log(`${((time / total) * 100).toFixed(1).padStart(6)} %  ${key}`);
   console.log("self time by source file (the bundle's `// src/…` markers; native work stays with its caller):");
   const modules = bySourceFile(result.profile, buildBundle());
-  for (const [where, time] of [...modules].sort((a, b) => b[1] - a[1]).slice(0, 25))
-    console.log(`${((time / total) * 100).toFixed(1).padStart(6)} %  ${where}`);
+  const topFiles = [...modules].sort((a, b) => b[1] - a[1]).slice(0, 25);
+  for (const [where, time] of topFiles) console.log(`${((time / total) * 100).toFixed(1).padStart(6)} %  ${where}`);
+  // The by-file shares for docs/benchmarks.md ("What stands in the way"), which scripts/bench.mjs renders.
+  const summary = {
+    what,
+    date: new Date().toISOString().slice(0, 10),
+    requests: wrk.requests,
+    rps: wrk.rps,
+    byFile: topFiles.map(([where, time]) => [where, time / total]),
+  };
+  writeFileSync(join(WORK_DIR, `${what}.profile.json`), JSON.stringify(summary));
 } finally {
   await stopAll();
 }

@@ -2,6 +2,7 @@
 // the durable, DBSC, login and WebSocket arms, the scaling note and the
 // startup. bench/report.mjs puts them together; every function takes the run's
 // results and returns Markdown.
+import { existsSync, readFileSync } from "node:fs";
 
 export const int = (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString("en") : "n/a");
 export const fixed = (v, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : "n/a");
@@ -249,4 +250,22 @@ export function startupSection(startup) {
       " workerd's figures carry the noise of starting a process (about a millisecond); the isolate's are the finer.",
   );
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The self time of the KV session path by source file, from the last `node bench/profile.mjs gateKv`
+ * (.bench/gateKv.profile.json), or nothing when there is none.
+ */
+export function profileSection() {
+  const file = new URL("../.bench/gateKv.profile.json", import.meta.url);
+  if (!existsSync(file)) return "";
+  const { date, requests, byFile } = JSON.parse(readFileSync(file, "utf8"));
+  const rows = byFile.slice(0, 18).map(([where, share]) => `| ${where} | ${(share * 100).toFixed(1)} % |`);
+  return [
+    `The profile behind this (\`node bench/profile.mjs gateKv 5\` on ${date}: a V8 sampling profile of the gate's isolate on the KV session path, ${requests.toLocaleString("en")} requests at 16 connections). Self time by source file of the bundle; "(idle)" is the isolate waiting (for the origin and KV), "(program)" workerd's own native work seen from that thread, and a native call (WebCrypto's Ed25519 signature, \`fetch\`, \`Headers\`) counts with the file that calls it:`,
+    "",
+    "| where | share of the samples |",
+    "| --- | ---: |",
+    ...rows,
+  ].join("\n");
 }
