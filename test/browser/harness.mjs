@@ -265,7 +265,18 @@ export async function launchChromium(args = []) {
   const dir = mkdtempSync(join(tmpdir(), "gatehouse-chromium-"));
   const child = spawn(CHROMIUM, ["--headless", ...CHROMIUM_ARGS, `--user-data-dir=${dir}`, "--remote-debugging-port=0", ...args, "about:blank"], {
     stdio: ["ignore", "ignore", "pipe"],
+    // A process group of its own, so that close() ends its renderer, GPU and network processes too:
+    // killed alone, the browser process leaves them writing into the profile that close() removes.
+    detached: true,
   });
+  /** Kills Chromium's whole process group. */
+  const killAll = () => {
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  };
   const endpoint = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("Chromium printed no DevTools endpoint within 30 s")), 30_000);
     createInterface({ input: child.stderr }).on("line", (line) => {
@@ -278,13 +289,13 @@ export async function launchChromium(args = []) {
     child.once("exit", (code) => reject(new Error(`Chromium exited (${code}) before it listened`)));
   });
   // Should the test process die first, take Chromium with it.
-  const onExit = () => child.kill("SIGKILL");
+  const onExit = killAll;
   process.once("exit", onExit);
   let browser;
   try {
     browser = await chromium.connectOverCDP(endpoint);
   } catch (error) {
-    child.kill("SIGKILL");
+    killAll();
     process.off("exit", onExit);
     rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     throw error;
@@ -297,14 +308,12 @@ export async function launchChromium(args = []) {
     page,
     async close() {
       await browser.close().catch(() => {});
-      if (child.exitCode === null && child.signalCode === null) {
-        const gone = new Promise((resolve) => child.once("exit", resolve));
-        child.kill("SIGKILL");
-        await gone;
-      }
+      const gone = child.exitCode === null && child.signalCode === null ? new Promise((resolve) => child.once("exit", resolve)) : undefined;
+      killAll();
+      await gone;
       process.off("exit", onExit);
       // The profile's last writes may still be landing as the process goes: retry instead of failing the test.
-      rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+      rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
     },
   };
 }

@@ -13,6 +13,8 @@ import { connectRedis } from "./redis-connection.mjs";
 /** How long a fresh redis-server gets to answer PING. */
 const READY_TIMEOUT_MS = 10_000;
 
+const handedOut = new Set();
+
 /** Whether `port` can be listened on at 127.0.0.1 right now. */
 function canListen(port) {
   return new Promise((resolve) => {
@@ -30,7 +32,10 @@ function canListen(port) {
 export async function freePort() {
   for (let attempt = 0; attempt < 100; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
-    if (await canListen(port)) return port;
+    // Not one this process handed out already: its server may not have bound it yet.
+    if (handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port);
+    return port;
   }
   throw new Error("no free loopback port between 20000 and 32000");
 }
